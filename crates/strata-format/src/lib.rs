@@ -1,0 +1,1 @@
+//! Docker-compatible output formatting (work in progress).
