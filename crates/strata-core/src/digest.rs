@@ -74,9 +74,14 @@ impl Digest {
 
     fn from_parts(algorithm: Algorithm, hex: &str) -> Result<Digest, DigestError> {
         let ok = hex.len() == algorithm.hex_len()
-            && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !ok {
-            return Err(DigestError::Encoded(format!("{}:{hex}", algorithm.as_str())));
+            return Err(DigestError::Encoded(format!(
+                "{}:{hex}",
+                algorithm.as_str()
+            )));
         }
         Ok(Digest {
             algorithm,
@@ -202,8 +207,11 @@ mod tests {
 
     #[track_caller]
     fn check(input: &str, expect: Result<&str, &str>) {
-        let got = input.parse::<Digest>().map(|d| d.to_string()).map_err(|e| e.to_string());
-        assert_eq!(got.as_deref().map_err(|e| e.as_ref()), expect.map_err(|e| e), "{input}");
+        let got = input
+            .parse::<Digest>()
+            .map(|d| d.to_string())
+            .map_err(|e| e.to_string());
+        assert_eq!(got.as_deref().map_err(|e| e.as_ref()), expect, "{input}");
     }
 
     #[test]

@@ -15,10 +15,18 @@ pub struct Platform {
     /// Operating system in GOOS form (`linux`).
     pub os: String,
     /// OS version (Windows images).
-    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
     /// OS features (Windows images).
-    #[serde(rename = "os.features", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.features",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_features: Option<Vec<String>>,
     /// CPU variant (`v7`, `v8`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,9 +135,25 @@ mod tests {
     fn parse_and_match() {
         let p: Platform = "linux/aarch64/v8".parse().unwrap();
         assert_eq!(p.to_string(), "linux/arm64");
-        assert!(Platform { variant: Some("v8".into()), ..p.clone() }.matches(&p));
-        assert!("linux/arm/v7".parse::<Platform>().unwrap().matches(&"linux/arm".parse().unwrap()));
-        assert!(!"linux/arm/v6".parse::<Platform>().unwrap().matches(&"linux/arm/v7".parse().unwrap()));
+        assert!(
+            Platform {
+                variant: Some("v8".into()),
+                ..p.clone()
+            }
+            .matches(&p)
+        );
+        assert!(
+            "linux/arm/v7"
+                .parse::<Platform>()
+                .unwrap()
+                .matches(&"linux/arm".parse().unwrap())
+        );
+        assert!(
+            !"linux/arm/v6"
+                .parse::<Platform>()
+                .unwrap()
+                .matches(&"linux/arm/v7".parse().unwrap())
+        );
         assert!("linux".parse::<Platform>().is_err());
         assert!("linux//v7".parse::<Platform>().is_err());
     }

@@ -13,12 +13,25 @@
 //! reference   := name [ ":" tag ] [ "@" digest ]
 //! name        := [ domain "/" ] component ( "/" component )*
 //! domain      := host [ ":" port ]
-//! host        := domain-part ( "." domain-part )* | "[" ipv6 "]"
+//! host        := domain-part ( "." domain-part )* | "[" [0-9a-fA-F:]+ "]"
 //! domain-part := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
+//! port        := [0-9]+
 //! component   := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
 //! tag         := [\w][\w.-]{0,127}
 //! digest      := algorithm ":" [0-9a-fA-F]{32,}
+//! algorithm   := [A-Za-z][A-Za-z0-9]* ( [-_+.] [A-Za-z][A-Za-z0-9]* )*
 //! ```
+//!
+//! Like the regular expression, the grammar's domain is optional: when the
+//! part that Docker's normalization picked as the registry is not a valid
+//! host but is a valid path component (`a_b.c/x`), the whole name is the
+//! path and the domain is empty. Docker accepts such names and stores them
+//! as `a_b.c/x`.
+//!
+//! Error messages are those of the Docker CLI 28 (distribution/reference
+//! v0.6, go-digest v1.0.0). Older Docker (20.10) words some of them
+//! differently, e.g. it prefixes "invalid reference format: " to
+//! "repository name must be lowercase".
 
 use std::fmt;
 use std::str::FromStr;
@@ -31,7 +44,8 @@ const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
 const OFFICIAL_REPO_PREFIX: &str = "library/";
 const NAME_TOTAL_LENGTH_MAX: usize = 255;
 
-/// A named image reference, normalized: the domain is always set.
+/// A named image reference, normalized: the domain is set unless the name
+/// only parses without one (see the module docs).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reference {
     domain: String,
@@ -49,8 +63,10 @@ pub enum ReferenceError {
     /// The repository path has upper-case letters.
     #[error("invalid reference format: repository name ({0}) must be lowercase")]
     Uppercase(String),
-    /// Upper case found by the plain parser (no name to show).
-    #[error("invalid reference format: repository name must be lowercase")]
+    /// Upper case found by the plain parser (no name to show). Docker 20.10
+    /// says "invalid reference format: repository name must be lowercase";
+    /// this is the newer wording of Docker 28.
+    #[error("repository name must be lowercase")]
     NameContainsUppercase,
     /// A 64-hex name, which Docker reserves for image IDs.
     #[error("invalid repository name ({0}), cannot specify 64-byte hexadecimal strings")]
@@ -67,10 +83,16 @@ pub enum ReferenceError {
     /// The digest has the wrong length for its algorithm.
     #[error("invalid checksum digest length")]
     DigestLength,
-    /// The digest hex is not lower case.
+    /// The digest hex is not lower case, or an unknown algorithm has
+    /// upper-case letters.
     #[error("invalid checksum digest format")]
     DigestFormat,
 }
+
+/// A malformed [`path_match`] pattern (Go's `path.ErrBadPattern`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("syntax error in pattern")]
+pub struct PatternError;
 
 /// Either a name or a bare digest (image ID), as Docker accepts wherever an
 /// image is expected.
@@ -90,13 +112,14 @@ impl Reference {
         }
         let (domain, remainder) = split_docker_domain(s);
         let remote = remainder.split(':').next().unwrap_or("");
-        if remote.to_lowercase() != remote {
+        if go_to_lower(remote) != remote {
             return Err(ReferenceError::Uppercase(remote.to_owned()));
         }
         parse_full(&format!("{domain}/{remainder}"))
     }
 
-    /// The registry host, with port (`docker.io`, `localhost:5000`).
+    /// The registry host, with port (`docker.io`, `localhost:5000`); empty
+    /// for the rare names that only parse without one (`a_b.c/x`).
     pub fn domain(&self) -> &str {
         &self.domain
     }
@@ -108,6 +131,9 @@ impl Reference {
 
     /// The full repository name (`docker.io/library/busybox`).
     pub fn name(&self) -> String {
+        if self.domain.is_empty() {
+            return self.path.clone();
+        }
         format!("{}/{}", self.domain, self.path)
     }
 
@@ -226,7 +252,9 @@ fn push_suffix(s: &mut String, tag: Option<&str>, digest: Option<&Digest>) {
 }
 
 fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Decides which part of a user's string is the registry.
@@ -239,7 +267,7 @@ fn split_docker_domain(name: &str) -> (String, String) {
     };
     let (domain, remote) = if maybe_domain == "localhost"
         || maybe_domain.contains(['.', ':'])
-        || maybe_domain.to_lowercase() != maybe_domain
+        || go_to_lower(maybe_domain) != maybe_domain
     {
         let d = if maybe_domain == LEGACY_DEFAULT_DOMAIN {
             DEFAULT_DOMAIN
@@ -263,7 +291,7 @@ fn split_docker_domain(name: &str) -> (String, String) {
 fn parse_full(s: &str) -> Result<Reference, ReferenceError> {
     let parsed = match_reference(s);
     let Some((domain, path, tag, digest)) = parsed else {
-        if match_reference(&s.to_lowercase()).is_some() {
+        if match_reference(&go_to_lower(s)).is_some() {
             return Err(ReferenceError::NameContainsUppercase);
         }
         return Err(ReferenceError::InvalidFormat);
@@ -291,29 +319,56 @@ fn match_reference(s: &str) -> Option<Parts<'_>> {
         Some((r, d)) => (r, Some(d)),
         None => (s, None),
     };
-    if let Some(d) = digest {
-        if !is_digest_syntax(d) {
-            return None;
-        }
-    }
-    let (domain, after) = rest.split_once('/')?;
-    if !is_domain(domain) {
+    if let Some(d) = digest
+        && !is_digest_syntax(d)
+    {
         return None;
     }
-    // The tag is after the last ':'; the path after the domain has none.
-    let (path, tag) = match after.rsplit_once(':') {
-        Some((p, t)) => (p, Some(t)),
-        None => (after, None),
+    // Only the domain may hold a ':' before a '/', so a ':' after the last
+    // '/' starts the tag.
+    let last = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[last..].find(':') {
+        Some(i) => (&rest[..last + i], Some(&rest[last + i + 1..])),
+        None => (rest, None),
     };
-    if let Some(t) = tag {
-        if !is_tag(t) {
-            return None;
-        }
-    }
-    if path.is_empty() || !path.split('/').all(is_component) {
+    if let Some(t) = tag
+        && !is_tag(t)
+    {
         return None;
     }
+    let (domain, path) = match_name(name)?;
     Some((domain, path, tag, digest))
+}
+
+/// `[ domain "/" ] path`, preferring a domain when both readings work (the
+/// regular expression's optional group is greedy).
+fn match_name(name: &str) -> Option<(&str, &str)> {
+    if let Some((domain, path)) = name.split_once('/')
+        && is_domain(domain)
+        && is_path(path)
+    {
+        return Some((domain, path));
+    }
+    is_path(name).then_some(("", name))
+}
+
+fn is_path(p: &str) -> bool {
+    p.split('/').all(is_component)
+}
+
+/// Go's `strings.ToLower`: rune by rune, with Unicode's simple mappings.
+/// Rust's full mapping differs only for U+0130 (`İ`), which Go maps to a
+/// plain `i` (so Docker calls `İ/x` an upper-case name, not a bad format).
+fn go_to_lower(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\u{130}' {
+            out.push('i');
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 fn is_component(c: &str) -> bool {
@@ -373,10 +428,10 @@ fn is_domain(d: &str) -> bool {
             None => (d, None),
         }
     };
-    if let Some(p) = port {
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
+    if let Some(p) = port
+        && (p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
     }
     if d.starts_with('[') {
         return true;
@@ -413,93 +468,234 @@ fn is_digest_syntax(d: &str) -> bool {
 }
 
 /// go-digest's `Parse` on a string the grammar already accepted.
+///
+/// Docker also accepts `sha384`, which [`Digest`] cannot hold; such a
+/// reference is refused here as "unsupported digest algorithm".
 fn parse_digest(d: &str) -> Result<Digest, ReferenceError> {
     let (alg, hex) = d.split_once(':').expect("grammar checked");
     let len = match alg {
         "sha256" => 64,
         "sha384" => 96,
         "sha512" => 128,
+        // Unknown algorithm: go-digest says "unsupported" only when the
+        // digest matches its own, lower-case, syntax
+        // `[a-z0-9]+([.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+`. The grammar
+        // already checked everything but the case of the algorithm.
+        _ if alg.bytes().any(|b| b.is_ascii_uppercase()) => {
+            return Err(ReferenceError::DigestFormat);
+        }
         _ => return Err(ReferenceError::DigestUnsupported),
     };
     if hex.len() != len {
         return Err(ReferenceError::DigestLength);
     }
-    if hex.bytes().any(|b| b.is_ascii_uppercase()) {
+    if !hex
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(ReferenceError::DigestFormat);
     }
     d.parse().map_err(|_| ReferenceError::DigestUnsupported)
 }
 
 /// Go's `path.Match`: `*` and `?` stop at `/`, `[…]` classes with `^`
-/// negation and ranges, `\` escapes. A malformed pattern matches nothing.
+/// negation and ranges, `\` escapes. A malformed pattern matches nothing;
+/// use [`try_path_match`] to tell it apart.
 pub fn path_match(pattern: &str, name: &str) -> bool {
-    fn class(p: &[char], c: char) -> Option<(bool, usize)> {
-        // p starts after '['. Returns (matched, chars consumed incl. ']').
-        let mut i = 0;
-        let negate = p.first() == Some(&'^');
-        if negate {
-            i += 1;
+    try_path_match(pattern, name).unwrap_or(false)
+}
+
+/// Go's `path.Match`, ported byte for byte, including its errors: a
+/// malformed pattern (`[`, `[a-]`, `[]a]`, a trailing `\`) is an error
+/// whatever the name, as Docker reports for `--filter reference=`.
+pub fn try_path_match(pattern: &str, name: &str) -> Result<bool, PatternError> {
+    let mut pattern = pattern.as_bytes();
+    let mut name = name.as_bytes();
+    'pattern: while !pattern.is_empty() {
+        let (star, chunk, rest) = scan_chunk(pattern);
+        pattern = rest;
+        if star && chunk.is_empty() {
+            // A trailing `*` matches the rest unless it has a '/'.
+            return Ok(!name.contains(&b'/'));
         }
-        let mut matched = false;
-        let mut first = true;
-        loop {
-            let ch = *p.get(i)?;
-            if ch == ']' && !first {
+        // The last chunk must use up the name.
+        if let Some(t) = match_chunk(chunk, name)?
+            && (t.is_empty() || !pattern.is_empty())
+        {
+            name = t;
+            continue;
+        }
+        if star {
+            // Skip i+1 bytes, but never a '/'. Go commits to the first
+            // position where the chunk matches.
+            let mut i = 0;
+            while i < name.len() && name[i] != b'/' {
+                if let Some(t) = match_chunk(chunk, &name[i + 1..])?
+                    && (t.is_empty() || !pattern.is_empty())
+                {
+                    name = t;
+                    continue 'pattern;
+                }
                 i += 1;
-                break;
-            }
-            first = false;
-            let lo = if ch == '\\' {
-                i += 1;
-                *p.get(i)?
-            } else {
-                ch
-            };
-            i += 1;
-            let mut hi = lo;
-            if p.get(i) == Some(&'-') && p.get(i + 1).is_some_and(|x| *x != ']') {
-                i += 1;
-                hi = if p[i] == '\\' {
-                    i += 1;
-                    *p.get(i)?
-                } else {
-                    p[i]
-                };
-                i += 1;
-            }
-            if lo <= c && c <= hi {
-                matched = true;
             }
         }
-        Some((matched != negate, i))
+        // No match: still report a malformed rest of the pattern.
+        while !pattern.is_empty() {
+            let (_, chunk, rest) = scan_chunk(pattern);
+            pattern = rest;
+            match_chunk(chunk, b"")?;
+        }
+        return Ok(false);
     }
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') => (0..=n.len())
-                .take_while(|&k| k == 0 || n[k - 1] != '/')
-                .any(|k| go(&p[1..], &n[k..])),
-            Some('?') => n.first().is_some_and(|c| *c != '/') && go(&p[1..], &n[1..]),
-            Some('[') => match n.first() {
-                Some(c) if *c != '/' => match class(&p[1..], *c) {
-                    Some((true, used)) => go(&p[1 + used..], &n[1..]),
-                    _ => false,
-                },
-                _ => false,
-            },
-            Some('\\') => p.get(1).is_some_and(|e| n.first() == Some(e)) && go(&p[2..], &n[1..]),
-            Some(c) => n.first() == Some(c) && go(&p[1..], &n[1..]),
+    Ok(name.is_empty())
+}
+
+/// Splits off leading stars and the chunk up to the next star outside a
+/// class.
+fn scan_chunk(mut pattern: &[u8]) -> (bool, &[u8], &[u8]) {
+    let mut star = false;
+    while let Some((b'*', rest)) = pattern.split_first() {
+        pattern = rest;
+        star = true;
+    }
+    let mut in_range = false;
+    let mut i = 0;
+    while i < pattern.len() {
+        match pattern[i] {
+            b'\\' if i + 1 < pattern.len() => i += 1,
+            b'[' => in_range = true,
+            b']' => in_range = false,
+            b'*' if !in_range => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    (star, &pattern[..i], &pattern[i..])
+}
+
+/// Matches a star-free chunk at the start of `s`; `Some(rest)` on a match.
+/// After a mismatch the chunk is still read to the end to check its syntax.
+fn match_chunk<'a>(mut chunk: &[u8], mut s: &'a [u8]) -> Result<Option<&'a [u8]>, PatternError> {
+    let mut failed = false;
+    while let Some(&c) = chunk.first() {
+        if !failed && s.is_empty() {
+            failed = true;
+        }
+        match c {
+            b'[' => {
+                let mut r = 0;
+                if !failed {
+                    let (rune, n) = decode_rune(s);
+                    r = rune;
+                    s = &s[n..];
+                }
+                chunk = &chunk[1..];
+                let negated = chunk.first() == Some(&b'^');
+                if negated {
+                    chunk = &chunk[1..];
+                }
+                let mut matched = false;
+                let mut ranges = 0;
+                loop {
+                    if ranges > 0 && chunk.first() == Some(&b']') {
+                        chunk = &chunk[1..];
+                        break;
+                    }
+                    let (lo, rest) = get_esc(chunk)?;
+                    chunk = rest;
+                    let mut hi = lo;
+                    if chunk[0] == b'-' {
+                        (hi, chunk) = get_esc(&chunk[1..])?;
+                    }
+                    if lo <= r && r <= hi {
+                        matched = true;
+                    }
+                    ranges += 1;
+                }
+                if matched == negated {
+                    failed = true;
+                }
+            }
+            b'?' => {
+                if !failed {
+                    if s[0] == b'/' {
+                        failed = true;
+                    }
+                    s = &s[decode_rune(s).1..];
+                }
+                chunk = &chunk[1..];
+            }
+            _ => {
+                if c == b'\\' {
+                    chunk = &chunk[1..];
+                    if chunk.is_empty() {
+                        return Err(PatternError);
+                    }
+                }
+                if !failed {
+                    if chunk[0] != s[0] {
+                        failed = true;
+                    }
+                    s = &s[1..];
+                }
+                chunk = &chunk[1..];
+            }
         }
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    Ok((!failed).then_some(s))
+}
+
+/// One possibly escaped character of a class, and what follows it (which
+/// must not be empty: the class still needs its `]`).
+fn get_esc(chunk: &[u8]) -> Result<(u32, &[u8]), PatternError> {
+    let chunk = match chunk.first() {
+        None | Some(b'-' | b']') => return Err(PatternError),
+        Some(b'\\') => match &chunk[1..] {
+            [] => return Err(PatternError),
+            rest => rest,
+        },
+        Some(_) => chunk,
+    };
+    let (r, n) = decode_rune(chunk);
+    if r == u32::from(char::REPLACEMENT_CHARACTER) && n == 1 {
+        return Err(PatternError);
+    }
+    match &chunk[n..] {
+        [] => Err(PatternError),
+        rest => Ok((r, rest)),
+    }
+}
+
+/// Go's `utf8.DecodeRune`: an invalid byte is U+FFFD of width 1. (Go slices
+/// names by bytes after a `*`, so a chunk can start inside a character.)
+fn decode_rune(b: &[u8]) -> (u32, usize) {
+    let head = &b[..b.len().min(4)];
+    let valid = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    match valid.chars().next() {
+        Some(c) => (u32::from(c), c.len_utf8()),
+        None => (
+            u32::from(char::REPLACEMENT_CHARACTER),
+            usize::from(!b.is_empty()),
+        ),
+    }
 }
 
 /// Docker's `FamiliarMatch`: the pattern against `name:tag`, then `name`.
 pub fn familiar_match(pattern: &str, reference: &Reference) -> bool {
-    path_match(pattern, &reference.familiar_string())
-        || path_match(pattern, &reference.familiar_name())
+    try_familiar_match(pattern, reference).unwrap_or(false)
+}
+
+/// [`familiar_match`] reporting a malformed pattern, as Docker does.
+pub fn try_familiar_match(pattern: &str, reference: &Reference) -> Result<bool, PatternError> {
+    let first = try_path_match(pattern, &reference.familiar_string());
+    if let Ok(true) = first {
+        return Ok(true);
+    }
+    let second = try_path_match(pattern, &reference.familiar_name()).unwrap_or(false);
+    first.map(|_| second)
 }
 
 #[cfg(test)]
