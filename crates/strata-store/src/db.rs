@@ -1,0 +1,98 @@
+//! The SQLite metadata database: schema, migrations, connection settings.
+//!
+//! WAL mode lets any number of `strata` processes read while one writes;
+//! `busy_timeout` makes writers queue instead of failing. Every change that
+//! must be all-or-nothing (an image with its names, a GC sweep) is one
+//! transaction, so a `kill -9` leaves either the old or the new state.
+//!
+//! Schema version 1 (`PRAGMA user_version`):
+//!
+//! ```text
+//! images(id PK = config digest, manifest, manifest_media_type, manifest_size,
+//!        created, created_unix, size, added_unix, parent)
+//! names(name PK = full reference with tag or digest, repo, image -> images.id,
+//!       is_digest, updated_unix)
+//! layers(digest PK = blob digest, diff_id, unpacked_size, tar_size)
+//! leases(id PK, pid, pid_start, created_unix)
+//! lease_blobs(lease -> leases.id ON DELETE CASCADE, digest)
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::Result;
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE images (
+    id TEXT PRIMARY KEY,
+    manifest TEXT NOT NULL,
+    manifest_media_type TEXT NOT NULL,
+    manifest_size INTEGER NOT NULL,
+    created TEXT,
+    created_unix INTEGER,
+    size INTEGER NOT NULL,
+    added_unix INTEGER NOT NULL,
+    parent TEXT
+);
+CREATE TABLE names (
+    name TEXT PRIMARY KEY,
+    repo TEXT NOT NULL,
+    image TEXT NOT NULL REFERENCES images(id),
+    is_digest INTEGER NOT NULL,
+    updated_unix INTEGER NOT NULL
+);
+CREATE INDEX names_image ON names(image);
+CREATE TABLE layers (
+    digest TEXT PRIMARY KEY,
+    diff_id TEXT NOT NULL,
+    unpacked_size INTEGER NOT NULL,
+    tar_size INTEGER NOT NULL
+);
+CREATE TABLE leases (
+    id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    pid_start INTEGER NOT NULL,
+    created_unix INTEGER NOT NULL
+);
+CREATE TABLE lease_blobs (
+    lease TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (lease, digest)
+);
+";
+
+/// Opens the database, creating or migrating the schema.
+pub(crate) fn open(path: &Path) -> Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(120))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // Take the write lock before re-reading, so two processes opening a new
+    // store at once do not both create the schema.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current == 0 {
+        tx.execute_batch(SCHEMA_V1)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    } else if current > SCHEMA_VERSION {
+        return Err(crate::StoreError::InvalidImage(format!(
+            "metadata schema version {current} is newer than this strata ({SCHEMA_VERSION})"
+        )));
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! Test fixtures for strata (dev-only).
+//!
+//! - [`TarBuilder`]: tar streams entry by entry, including hostile ones
+//!   (`../` names, escaping links) that the `tar` crate refuses to write.
+//! - [`busybox_rootfs`]: a root filesystem tar from Debian's
+//!   `busybox-static` (`/usr/bin/busybox` on the test machine).
+//! - [`DockerArchive`]: `docker save` archives in the pre-25 layout
+//!   (`<id>/layer.tar`) and the 25+ layout (OCI `blobs/` plus `manifest.json`).
+//! - [`Cli`]: runs the `strata` binary against a private store root.
+//! - [`DockerDaemon`]: a private `dockerd` for interop tests.
+#![deny(missing_docs)]
+
+mod archive;
+mod cli;
+mod docker;
+mod tarball;
+
+pub use archive::{ArchiveImage, DockerArchive, Layout};
+pub use cli::{Cli, Output, redact};
+pub use docker::DockerDaemon;
+pub use tarball::{TarBuilder, busybox_rootfs, gzip};
+
+/// Unix seconds `days` days before now: an image created then shows as
+/// "`days` days ago" (for 2 to 13 days) whatever day the test runs.
+pub fn days_ago(days: i64) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64;
+    now - days * 86400 - 3600
+}
