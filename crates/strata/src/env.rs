@@ -1,0 +1,41 @@
+//! Every environment variable strata reads, in one place.
+
+/// Store root, same as `--root`.
+pub(crate) const STRATA_ROOT: &str = "STRATA_ROOT";
+/// Log filter (`debug`, `strata_store=trace`, ...).
+pub(crate) const STRATA_LOG: &str = "STRATA_LOG";
+/// `RATIO[:FLOOR]`: how far compressed input may expand (default 200:1
+/// past 1 GiB); see `strata_store::ExpansionLimit`.
+pub(crate) const STRATA_EXPANSION_LIMIT: &str = "STRATA_EXPANSION_LIMIT";
+/// Unix seconds to record as creation time (reproducible imports).
+pub(crate) const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
+
+/// The expansion limit from the environment, or the default.
+pub(crate) fn expansion_limit() -> anyhow::Result<strata_store::ExpansionLimit> {
+    let mut limit = strata_store::ExpansionLimit::default();
+    let Ok(v) = std::env::var(STRATA_EXPANSION_LIMIT) else {
+        return Ok(limit);
+    };
+    let bad =
+        || anyhow::anyhow!("{STRATA_EXPANSION_LIMIT}={v:?}: expected RATIO or RATIO:FLOOR_BYTES");
+    let (ratio, floor) = match v.split_once(':') {
+        Some((r, f)) => (r, Some(f)),
+        None => (v.as_str(), None),
+    };
+    limit.ratio = ratio.parse().map_err(|_| bad())?;
+    if let Some(f) = floor {
+        limit.floor = f.parse().map_err(|_| bad())?;
+    }
+    Ok(limit)
+}
+
+/// `SOURCE_DATE_EPOCH` if set.
+pub(crate) fn source_date_epoch() -> anyhow::Result<Option<i64>> {
+    match std::env::var(SOURCE_DATE_EPOCH) {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{SOURCE_DATE_EPOCH}={v:?} is not a number of seconds")),
+        _ => Ok(None),
+    }
+}
