@@ -15,7 +15,7 @@ use strata_core::{
 use crate::blobs::BlobWriter;
 use crate::error::{Result, StoreError};
 use crate::images::{ImageRecord, MovedName, NewImage};
-use crate::layer::scan_layer;
+use crate::layer::{scan_entries, scan_layer};
 use crate::lease::Lease;
 use crate::store::Store;
 use crate::stream::{ExpansionLimit, Tee, peek};
@@ -81,12 +81,19 @@ impl Store {
             )));
         }
         let compression = Compression::sniff(&head);
-        let scan = {
+        let (entries, diff_id) = {
             let mut tee = Tee::new(io::Cursor::new(head).chain(input), &mut w);
-            let scan = scan_layer(&mut tee, compression, opts.limit, "tarball")?;
+            // A plain tar's diff ID is its blob digest: hash it only once.
+            let scanned = if compression == Compression::None {
+                (scan_entries(&mut tee, "tarball")?, None)
+            } else {
+                let (e, d) = scan_layer(&mut tee, compression, opts.limit, "tarball")?.split();
+                (e, Some(d))
+            };
             io::copy(&mut tee, &mut io::sink())?;
-            scan
+            scanned
         };
+        let scan = entries.with_diff_id(diff_id.unwrap_or_else(|| w.current_digest()));
         let (layer_digest, layer_size) = w.commit(lease, None)?;
         let created = opts.created.to_string();
         let mut config = ImageConfig {

@@ -32,6 +32,39 @@ pub struct LayerScan {
     pub entries: u64,
 }
 
+/// What the entry checks found. The diff ID is the hash of the same bytes
+/// and comes from whoever hashed them: for an uncompressed layer that is
+/// the blob digest, so the tar is not hashed twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EntryScan {
+    pub(crate) tar_size: u64,
+    pub(crate) unpacked_size: u64,
+    pub(crate) entries: u64,
+}
+
+impl LayerScan {
+    /// Separates the entry facts from the diff ID.
+    pub(crate) fn split(self) -> (EntryScan, Digest) {
+        let entries = EntryScan {
+            tar_size: self.tar_size,
+            unpacked_size: self.unpacked_size,
+            entries: self.entries,
+        };
+        (entries, self.diff_id)
+    }
+}
+
+impl EntryScan {
+    pub(crate) fn with_diff_id(self, diff_id: Digest) -> LayerScan {
+        LayerScan {
+            diff_id,
+            tar_size: self.tar_size,
+            unpacked_size: self.unpacked_size,
+            entries: self.entries,
+        }
+    }
+}
+
 /// Reads `raw` (a layer blob, compressed as `compression`) to its end and
 /// checks every entry. `name` is used in error messages.
 pub fn scan_layer<R: Read>(
@@ -40,14 +73,24 @@ pub fn scan_layer<R: Read>(
     limit: ExpansionLimit,
     name: &str,
 ) -> Result<LayerScan> {
+    let decoded = stream::decoder(io::BufReader::new(raw), compression, limit).map_err(|e| {
+        StoreError::InvalidLayer {
+            layer: name.to_owned(),
+            reason: format!("cannot decompress: {e}"),
+        }
+    })?;
+    let mut tee = Tee::new(decoded, HashSink::default());
+    let scan = scan_entries(&mut tee, name)?;
+    Ok(scan.with_diff_id(tee.sink.0.finish()))
+}
+
+/// Reads an uncompressed tar stream to its end, checking every entry.
+pub(crate) fn scan_entries<R: Read>(tar: R, name: &str) -> Result<EntryScan> {
     let invalid = |reason: String| StoreError::InvalidLayer {
         layer: name.to_owned(),
         reason,
     };
-    let decoded = stream::decoder(io::BufReader::new(raw), compression, limit)
-        .map_err(|e| invalid(format!("cannot decompress: {e}")))?;
-    let tee = Tee::new(decoded, HashSink::default());
-    let mut archive = tar::Archive::new(tee);
+    let mut archive = tar::Archive::new(Counted { inner: tar, n: 0 });
     let mut unpacked_size = 0u64;
     let mut entries = 0u64;
     {
@@ -85,17 +128,28 @@ pub fn scan_layer<R: Read>(
             }
         }
     }
-    // Hash the rest of the stream (end-of-archive blocks and padding): the
+    // Read the rest of the stream (end-of-archive blocks and padding): the
     // diff ID covers every byte of the tar.
-    let mut tee = archive.into_inner();
-    io::copy(&mut tee, &mut io::sink()).map_err(|e| invalid(read_error("cannot read", &e)))?;
-    let hasher = tee.sink.0;
-    Ok(LayerScan {
-        tar_size: hasher.len(),
-        diff_id: hasher.finish(),
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| invalid(read_error("cannot read", &e)))?;
+    Ok(EntryScan {
+        tar_size: rest.n,
         unpacked_size,
         entries,
     })
+}
+
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
 }
 
 fn read_error(what: &str, e: &io::Error) -> String {

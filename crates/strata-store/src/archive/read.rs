@@ -15,7 +15,7 @@ use strata_core::{Compression, Digest};
 
 use crate::blobs::BlobWriter;
 use crate::error::{Result, StoreError};
-use crate::layer::{LayerScan, clean, scan_layer};
+use crate::layer::{EntryScan, LayerScan, clean, scan_entries, scan_layer};
 use crate::lease::Lease;
 use crate::store::Store;
 use crate::stream::{self, ExpansionLimit, HashSink, Tee, peek};
@@ -77,24 +77,40 @@ fn digest_of_blob_path(path: &str) -> Option<Digest> {
         .and_then(|h| Digest::from_sha256_hex(h).ok())
 }
 
+/// A layer scan made while a file streamed past. For an uncompressed
+/// layer the diff ID is the file's own digest, known only once the stream
+/// is drained, so it is filled in then.
+type Speculative = std::result::Result<(Compression, EntryScan, Option<Digest>), String>;
+
 /// Scans a stream as a layer if it looks like one, leaving the stream
 /// partly read (the caller drains it).
-fn speculative_scan<R: Read>(
-    r: &mut R,
-    limit: ExpansionLimit,
-    name: &str,
-) -> std::result::Result<(Compression, LayerScan), String> {
+fn speculative_scan<R: Read>(r: &mut R, limit: ExpansionLimit, name: &str) -> Speculative {
     let head = peek(r, 512).map_err(|e| e.to_string())?;
     if matches!(head.first(), Some(b'{' | b'[')) {
         return Err("not a layer (JSON)".to_owned());
     }
     let compression = Compression::sniff(&head);
-    scan_layer(io::Cursor::new(head).chain(r), compression, limit, name)
-        .map(|s| (compression, s))
-        .map_err(|e| match e {
-            StoreError::InvalidLayer { reason, .. } => reason,
-            other => other.to_string(),
-        })
+    let whole = io::Cursor::new(head).chain(r);
+    let reason = |e: StoreError| match e {
+        StoreError::InvalidLayer { reason, .. } => reason,
+        other => other.to_string(),
+    };
+    if compression == Compression::None {
+        let scan = scan_entries(whole, name).map_err(reason)?;
+        return Ok((compression, scan, None));
+    }
+    let (scan, diff_id) = scan_layer(whole, compression, limit, name)
+        .map_err(reason)?
+        .split();
+    Ok((compression, scan, Some(diff_id)))
+}
+
+/// Completes a speculative scan once the file's digest is known.
+fn finish_scan(
+    s: Speculative,
+    digest: &Digest,
+) -> std::result::Result<(Compression, LayerScan), String> {
+    s.map(|(c, scan, diff)| (c, scan.with_diff_id(diff.unwrap_or_else(|| digest.clone()))))
 }
 
 impl Contents {
@@ -152,6 +168,7 @@ impl Contents {
                 let scan = needs_scan.then(|| speculative_scan(&mut tee, limit, &path));
                 io::copy(&mut tee, &mut io::sink()).map_err(tar_error)?;
                 let got = tee.sink.0.finish();
+                let scan = scan.map(|s| finish_scan(s, &got));
                 if got != d {
                     return Err(StoreError::DigestMismatch {
                         what: path,
@@ -188,11 +205,12 @@ impl Contents {
                 io::copy(&mut tee, &mut io::sink()).map_err(tar_error)?;
                 scan
             };
+            let digest = w.current_digest();
             let file = ArchiveFile {
-                digest: w.current_digest(),
+                scan: Some(finish_scan(scan, &digest)),
+                digest,
                 size,
                 body: Body::Spilled(w),
-                scan: Some(scan),
             };
             contents.files.insert(path, file);
         }
