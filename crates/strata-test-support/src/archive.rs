@@ -76,6 +76,21 @@ pub struct DockerArchive {
 impl DockerArchive {
     /// The archive bytes.
     pub fn build(&self) -> Vec<u8> {
+        self.build_with(false)
+    }
+
+    /// The archive with gzip-compressed layer blobs (as pulled images and
+    /// skopeo's OCI layouts have them). Not for [`Layout::Legacy`].
+    pub fn build_gzip(&self) -> Vec<u8> {
+        assert_ne!(
+            self.layout,
+            Layout::Legacy,
+            "legacy archives hold plain layer tars"
+        );
+        self.build_with(true)
+    }
+
+    fn build_with(&self, gzip: bool) -> Vec<u8> {
         let mut t = TarBuilder::new();
         let mut manifest = Vec::new();
         let mut index = Vec::new();
@@ -88,7 +103,14 @@ impl DockerArchive {
             let config_digest = img.id();
             let mut layer_paths = Vec::new();
             let mut descs = Vec::new();
-            for layer in &img.layers {
+            for plain in &img.layers {
+                let compressed;
+                let (layer, media_type) = if gzip {
+                    compressed = crate::tarball::gzip(plain);
+                    (&compressed, "application/vnd.oci.image.layer.v1.tar+gzip")
+                } else {
+                    (plain, "application/vnd.oci.image.layer.v1.tar")
+                };
                 let d = Digest::sha256(layer);
                 let path = match self.layout {
                     Layout::Legacy => format!("{}/layer.tar", d.hex()),
@@ -105,7 +127,9 @@ impl DockerArchive {
                     }
                     t.file(&path, layer);
                 }
-                descs.push(json!({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d.to_string(), "size": layer.len()}));
+                descs.push(
+                    json!({"mediaType": media_type, "digest": d.to_string(), "size": layer.len()}),
+                );
                 layer_paths.push(path);
             }
             let config_path = match self.layout {

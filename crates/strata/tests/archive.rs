@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use strata_test_support::{
@@ -207,9 +207,16 @@ fn bad_archives_give_one_line_errors_and_change_nothing() {
     refused(
         &cli,
         &TarBuilder::new()
-            .file("/../../manifest.json", b"[]")
+            .file("../../manifest.json", b"[]")
             .finish(),
         "outside of the archive",
+    );
+    refused(
+        &cli,
+        &TarBuilder::new()
+            .file("/etc/passwd", b"root::0:0::/:/bin/sh\n")
+            .finish(),
+        "has an absolute path",
     );
     refused(
         &cli,
@@ -244,8 +251,9 @@ fn bad_archives_give_one_line_errors_and_change_nothing() {
 /// each of them and verifies sizes.
 fn assert_consistent(cli: &Cli) {
     let ids = cli.run(&["images", "-a", "-q", "--no-trunc"]).ok().stdout;
+    let out = cli.scratch().join("consistent.tar");
     for id in ids.lines().collect::<BTreeSet<_>>() {
-        cli.run(&["save", "-o", "/dev/null", id]).ok();
+        cli.run(&["save", "-o", out.to_str().unwrap(), id]).ok();
     }
 }
 
@@ -346,4 +354,83 @@ fn parallel_processes_share_one_store() {
     // The shared base is one blob: 6 x (manifest, config, top) + 1 base.
     assert_eq!(files(&cli.root().join("blobs-v1/sha256")).len(), 19);
     assert_consistent(&cli);
+}
+
+#[test]
+fn gc_running_during_loads_never_breaks_an_image() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let cli = Cli::new(BIN);
+    let base = busybox_rootfs(&[]);
+    let stop = AtomicBool::new(false);
+    /// Stops the pruner even when an assertion below panics, so the scope
+    /// can end and report it instead of waiting forever.
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|s| {
+        // A pruner collecting garbage in a loop while loads share a base layer.
+        let pruner = s.spawn(|| {
+            let mut runs = 0;
+            while !stop.load(Ordering::Relaxed) {
+                cli.run(&["system", "prune", "-f"]).ok();
+                runs += 1;
+            }
+            runs
+        });
+        let _stop = Stop(&stop);
+        for i in 0..8 {
+            let top = TarBuilder::new()
+                .file("n", format!("{i}").as_bytes())
+                .finish();
+            let img = ArchiveImage::new(vec![base.clone(), top], &[&format!("app{i}:1")]);
+            let bytes = DockerArchive {
+                images: vec![img],
+                layout: Layout::Legacy,
+            }
+            .build();
+            cli.run_stdin(&["load", "-q"], Some(&bytes)).ok();
+            assert_consistent(&cli);
+        }
+        drop(_stop);
+        assert!(pruner.join().unwrap() > 0);
+    });
+    assert_consistent(&cli);
+    assert_eq!(cli.run(&["images", "-q"]).ok().stdout.lines().count(), 8);
+}
+
+/// Regression: `save -o /dev/null` renamed its temporary file over
+/// /dev/null, replacing the device with a regular file. A FIFO stands in
+/// for the device here: the archive must flow through it and the FIFO must
+/// still be a FIFO afterwards.
+#[test]
+fn save_to_a_fifo_or_device_writes_through_it_instead_of_replacing_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let cli = Cli::new(BIN);
+    cli.run_stdin(&["load"], Some(&archive(Layout::Legacy, &["x:1"]).1))
+        .ok();
+    let fifo = cli.scratch().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    cli.run(&["save", "-o", fifo.to_str().unwrap(), "x:1"]).ok();
+    let through = reader.join().unwrap();
+    let direct = cli.command(&["save", "x:1"]).output().unwrap().stdout;
+    assert_eq!(through, direct);
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
 }

@@ -210,7 +210,10 @@ fn errors_name_the_image_and_exit_1() {
     assert_eq!(out.stderr, "Error: No such image: nosuch\n");
     let out = cli.run(&["history", "nosuch"]).fails(1);
     assert_eq!(out.stderr, "Error: No such image: nosuch:latest\n");
-    let out = cli.run(&["save", "-o", "/dev/null", "nosuch"]).fails(1);
+    let target = cli.scratch().join("never.tar");
+    let out = cli
+        .run(&["save", "-o", target.to_str().unwrap(), "nosuch"])
+        .fails(1);
     assert_eq!(out.stderr, "Error: No such image: nosuch\n");
     import(&cli, "bb:1", &[]);
     let out = cli.run(&["tag", "bb:1", "Foo"]).fails(1);
@@ -360,4 +363,74 @@ fn system_df_counts_shared_blobs_once() {
     );
     assert!(lines[1].ends_with("(100%)"), "{}", lines[1]);
     assert_eq!(lines[2], "Containers      0         0         0B        0B");
+}
+
+/// Imports with a given creation time (Unix seconds).
+fn import_at(cli: &Cli, name: &str, created: i64, marker: &[u8]) {
+    let out = cli
+        .command(&["import", "-", name])
+        .env("SOURCE_DATE_EPOCH", created.to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(&busybox_rootfs(&[("marker", marker)]))?;
+            c.wait()
+        })
+        .unwrap();
+    assert!(out.success());
+}
+
+#[test]
+fn images_before_and_since_compare_creation_times() {
+    let cli = Cli::new(BIN);
+    import_at(&cli, "old:1", days_ago(9), b"old");
+    import_at(&cli, "mid:1", days_ago(6), b"mid");
+    import_at(&cli, "new:1", days_ago(3), b"new");
+    let list = |filter: &str| {
+        cli.run(&[
+            "images",
+            "-f",
+            filter,
+            "--format",
+            "{{.Repository}} {{.CreatedSince}}",
+        ])
+        .ok()
+        .stdout
+    };
+    assert_eq!(list("before=mid:1"), "old 9 days ago\n");
+    assert_eq!(list("since=mid:1"), "new 3 days ago\n");
+    assert_eq!(list("since=old:1"), "new 3 days ago\nmid 6 days ago\n");
+    let out = cli.run(&["images", "-f", "before=nosuch"]).fails(1);
+    assert_eq!(out.stderr, "Error: No such image: nosuch:latest\n");
+}
+
+#[test]
+fn history_formats() {
+    let cli = Cli::new(BIN);
+    import(&cli, "bb:1", &[]);
+    let out = cli
+        .run(&[
+            "history",
+            "--format",
+            "{{.CreatedBy}}|{{.Comment}}|{{.Size}}",
+            "bb:1",
+        ])
+        .ok();
+    assert_eq!(out.stdout, format!("|Imported from -|{}\n", busybox_size()));
+    let out = cli
+        .run(&["history", "--human=false", "--format", "{{.Size}}", "bb:1"])
+        .ok();
+    let bytes = std::fs::metadata("/usr/bin/busybox").unwrap().len() + 42;
+    assert_eq!(out.stdout, format!("{bytes}\n"));
+    let out = cli.run(&["history", "--no-trunc", "-q", "bb:1"]).ok();
+    assert!(
+        out.stdout.starts_with("sha256:") && out.stdout.len() == 72,
+        "{}",
+        out.stdout
+    );
 }

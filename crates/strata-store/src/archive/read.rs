@@ -128,6 +128,15 @@ impl Contents {
         for entry in archive.entries().map_err(tar_error)? {
             let mut entry = entry.map_err(tar_error)?;
             let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            // `docker save` writes relative names only. An absolute name is
+            // refused rather than quietly re-rooted: the archive is not
+            // what it claims to be. (Inside layers, absolute names are
+            // normal and resolve under the root; see `layer.rs`.)
+            if raw_path.starts_with('/') {
+                return Err(StoreError::archive(format!(
+                    "entry {raw_path:?} has an absolute path"
+                )));
+            }
             let comps = clean(&raw_path).ok_or_else(|| {
                 StoreError::archive(format!("entry {raw_path:?} is outside of the archive"))
             })?;

@@ -1,8 +1,9 @@
 //! `strata save [-o FILE] [--format docker|oci] IMAGE...`.
 //!
-//! With `-o`, the archive is written to a temporary file beside FILE and
-//! renamed at the end, so a failed save never leaves a partial FILE (the
-//! Docker CLI does the same).
+//! With `-o`, a regular (or new) FILE is written as a temporary file beside
+//! it and renamed at the end, so a failed save never leaves a partial FILE,
+//! as the Docker CLI does. Anything else (`/dev/null`, a FIFO, a device) is
+//! written in place: renaming over it would replace the device itself.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -23,6 +24,10 @@ pub(crate) fn run(store: &Store, args: SaveArgs) -> Result<ExitCode> {
         .map(|(image, names)| SaveItem { image, names })
         .collect();
     match &args.output {
+        Some(path) if is_special(path) => {
+            let mut f = fs_err::OpenOptions::new().write(true).open(path)?;
+            store.save(&items, format, &mut f)?;
+        }
         Some(path) => {
             let dir = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -51,4 +56,9 @@ pub(crate) fn run(store: &Store, args: SaveArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `path` exists and is not a regular file (or a link to one).
+fn is_special(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file())
 }
