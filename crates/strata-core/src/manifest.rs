@@ -38,6 +38,22 @@ pub struct ImageManifest {
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
+impl ImageManifest {
+    /// An OCI image manifest of our own, with nothing optional set.
+    pub fn oci(config: Descriptor, layers: Vec<Descriptor>) -> ImageManifest {
+        ImageManifest {
+            schema_version: 2,
+            media_type: Some(crate::media_type::OCI_MANIFEST.into()),
+            artifact_type: None,
+            config,
+            layers,
+            subject: None,
+            annotations: None,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
 /// An image index or Docker manifest list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

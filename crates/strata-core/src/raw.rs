@@ -53,6 +53,11 @@ impl<T> Raw<T> {
         &self.digest
     }
 
+    /// A descriptor of these bytes with the given media type.
+    pub fn descriptor(&self, media_type: &str) -> crate::Descriptor {
+        crate::Descriptor::new(media_type, self.digest.clone(), self.bytes.len() as u64)
+    }
+
     /// The parsed value.
     pub fn value(&self) -> &T {
         &self.value

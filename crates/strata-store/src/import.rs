@@ -118,33 +118,20 @@ impl Store {
         }
         let config = Raw::from_value(config);
         self.put_blob(lease, config.bytes())?;
-        let manifest = Raw::from_value(ImageManifest {
-            schema_version: 2,
-            media_type: Some(OCI_MANIFEST.into()),
-            artifact_type: None,
-            config: Descriptor::new(
-                OCI_CONFIG,
-                config.digest().clone(),
-                config.bytes().len() as u64,
-            ),
-            layers: vec![Descriptor::new(
-                compression.oci_layer_media_type(),
-                layer_digest.clone(),
-                layer_size,
-            )],
-            subject: None,
-            annotations: None,
-            extra: Default::default(),
-        });
+        let layer = Descriptor::new(
+            compression.oci_layer_media_type(),
+            layer_digest.clone(),
+            layer_size,
+        );
+        let manifest = Raw::from_value(ImageManifest::oci(
+            config.descriptor(OCI_CONFIG),
+            vec![layer],
+        ));
         self.put_blob(lease, manifest.bytes())?;
         self.commit_image(
             lease,
             NewImage {
-                manifest: Descriptor::new(
-                    OCI_MANIFEST,
-                    manifest.digest().clone(),
-                    manifest.bytes().len() as u64,
-                ),
+                manifest: manifest.descriptor(OCI_MANIFEST),
                 config: &config,
                 layers: &[(layer_digest, scan)],
                 names: &opts.names,

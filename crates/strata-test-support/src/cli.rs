@@ -83,7 +83,13 @@ impl Cli {
 
     /// Runs with `stdin` piped in (None: /dev/null).
     pub fn run_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        self.run_env(args, &[], stdin)
+    }
+
+    /// Runs with extra environment variables and `stdin` piped in.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
         let mut c = self.command(args);
+        c.envs(env.iter().copied());
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
         c.stdin(if stdin.is_some() {
             Stdio::piped()

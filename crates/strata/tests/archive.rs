@@ -134,18 +134,17 @@ fn save_refuses_a_terminal_and_leaves_no_partial_file() {
     );
 }
 
+/// Every image and name, for before/after comparisons.
+fn listing(cli: &Cli) -> String {
+    let fmt = "{{.ID}} {{.Repository}}:{{.Tag}}";
+    cli.run(&["images", "-a", "--no-trunc", "--format", fmt])
+        .ok()
+        .stdout
+}
+
 #[track_caller]
 fn refused(cli: &Cli, bytes: &[u8], expect: &str) {
-    let before = cli
-        .run(&[
-            "images",
-            "-a",
-            "--no-trunc",
-            "--format",
-            "{{.ID}} {{.Repository}}:{{.Tag}}",
-        ])
-        .ok()
-        .stdout;
+    let before = listing(cli);
     let blobs = files(&cli.root().join("blobs-v1/sha256"));
     let out = cli.run_stdin(&["load"], Some(bytes)).fails(1);
     assert_eq!(
@@ -160,16 +159,7 @@ fn refused(cli: &Cli, bytes: &[u8], expect: &str) {
         "{:?} should contain {expect:?}",
         out.stderr
     );
-    let after = cli
-        .run(&[
-            "images",
-            "-a",
-            "--no-trunc",
-            "--format",
-            "{{.ID}} {{.Repository}}:{{.Tag}}",
-        ])
-        .ok()
-        .stdout;
+    let after = listing(cli);
     assert_eq!(before, after);
     assert_eq!(blobs, files(&cli.root().join("blobs-v1/sha256")));
     assert!(files(&cli.root().join("ingest-v1")).is_empty());

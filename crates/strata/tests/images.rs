@@ -8,23 +8,20 @@ use strata_test_support::{Cli, busybox_rootfs, days_ago, redact};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
 
-/// Imports the busybox rootfs as `name`, created three days ago.
+/// Imports the busybox rootfs as `name`, created three days ago, and
+/// returns the image ID it printed.
 fn import(cli: &Cli, name: &str, extra: &[(&str, &[u8])]) -> String {
-    let tar = busybox_rootfs(extra);
+    import_at(cli, name, days_ago(3), extra)
+}
+
+/// Imports the busybox rootfs (plus `extra` files) created at `created`.
+fn import_at(cli: &Cli, name: &str, created: i64, extra: &[(&str, &[u8])]) -> String {
+    let env = [("SOURCE_DATE_EPOCH", created.to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let out = cli
-        .command(&["import", "-", name])
-        .env("SOURCE_DATE_EPOCH", days_ago(3).to_string())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(&tar)?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        .run_env(&["import", "-", name], &env, Some(&busybox_rootfs(extra)))
+        .ok();
+    out.stdout.trim().to_owned()
 }
 
 fn busybox_size() -> String {
@@ -180,20 +177,11 @@ fn tag_and_rmi_untag_then_delete_like_docker() {
 fn rmi_of_an_image_sharing_its_layer_deletes_no_layer() {
     let cli = Cli::new(BIN);
     import(&cli, "bb:1", &[]);
-    let id2 = {
-        let out = cli
-            .command(&["import", "-m", "other message", "-", "bb:2"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin.take().unwrap().write_all(&busybox_rootfs(&[]))?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    };
+    let tar = busybox_rootfs(&[]);
+    let out = cli
+        .run_stdin(&["import", "-m", "other message", "-", "bb:2"], Some(&tar))
+        .ok();
+    let id2 = out.stdout.trim();
     let out = cli.run(&["rmi", "bb:2"]).ok();
     assert_eq!(out.stdout, format!("Untagged: bb:2\nDeleted: {id2}\n"));
 }
@@ -247,31 +235,20 @@ fn history_shows_the_import() {
 #[test]
 fn inspect_has_dockers_shape() {
     let cli = Cli::new(BIN);
-    let id = {
-        let out = cli
-            .command(&[
-                "import",
-                "-c",
-                "CMD [\"/bin/sh\"]",
-                "-c",
-                "ENV A=1",
-                "-m",
-                "hello msg",
-                "-",
-                "bb:imp",
-            ])
-            .env("SOURCE_DATE_EPOCH", "1700000000")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin.take().unwrap().write_all(&busybox_rootfs(&[]))?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    };
+    let args = [
+        "import",
+        "-c",
+        "CMD [\"/bin/sh\"]",
+        "-c",
+        "ENV A=1",
+        "-m",
+        "hello msg",
+        "-",
+        "bb:imp",
+    ];
+    let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+    let out = cli.run_env(&args, &env, Some(&busybox_rootfs(&[]))).ok();
+    let id = out.stdout.trim().to_owned();
     let out = cli.run(&["image", "inspect", "bb:imp"]).ok();
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let img = &v[0];
@@ -365,32 +342,12 @@ fn system_df_counts_shared_blobs_once() {
     assert_eq!(lines[2], "Containers      0         0         0B        0B");
 }
 
-/// Imports with a given creation time (Unix seconds).
-fn import_at(cli: &Cli, name: &str, created: i64, marker: &[u8]) {
-    let out = cli
-        .command(&["import", "-", name])
-        .env("SOURCE_DATE_EPOCH", created.to_string())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(&busybox_rootfs(&[("marker", marker)]))?;
-            c.wait()
-        })
-        .unwrap();
-    assert!(out.success());
-}
-
 #[test]
 fn images_before_and_since_compare_creation_times() {
     let cli = Cli::new(BIN);
-    import_at(&cli, "old:1", days_ago(9), b"old");
-    import_at(&cli, "mid:1", days_ago(6), b"mid");
-    import_at(&cli, "new:1", days_ago(3), b"new");
+    import_at(&cli, "old:1", days_ago(9), &[("marker", b"old")]);
+    import_at(&cli, "mid:1", days_ago(6), &[("marker", b"mid")]);
+    import_at(&cli, "new:1", days_ago(3), &[("marker", b"new")]);
     let list = |filter: &str| {
         cli.run(&[
             "images",

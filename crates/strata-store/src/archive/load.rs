@@ -187,7 +187,7 @@ impl Store {
             let manifest = match &p.manifest {
                 ManifestSource::Own(raw) => {
                     self.put_blob(lease, raw.bytes())?;
-                    Descriptor::new(OCI_MANIFEST, raw.digest().clone(), raw.bytes().len() as u64)
+                    raw.descriptor(OCI_MANIFEST)
                 }
                 ManifestSource::Archive { path, descriptor } => {
                     c.commit(self, lease, path)?;
@@ -236,20 +236,7 @@ impl Store {
         }
         let scans: Vec<LayerScan> = layers.iter().map(|(_, s)| s.clone()).collect();
         check_diff_ids(&config, &scans, &entry.config)?;
-        let manifest = ImageManifest {
-            schema_version: 2,
-            media_type: Some(OCI_MANIFEST.into()),
-            artifact_type: None,
-            config: Descriptor::new(
-                OCI_CONFIG,
-                config.digest().clone(),
-                config.bytes().len() as u64,
-            ),
-            layers: descriptors,
-            subject: None,
-            annotations: None,
-            extra: Default::default(),
-        };
+        let manifest = ImageManifest::oci(config.descriptor(OCI_CONFIG), descriptors);
         Ok(Prepared {
             config_path,
             config,
