@@ -22,7 +22,6 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// List images.
-    #[command(visible_alias = "image-ls")]
     Images(ImagesArgs),
     /// Manage images.
     Image {
