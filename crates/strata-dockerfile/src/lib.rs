@@ -1,1 +1,3 @@
-//! Work in progress.
+//! Dockerfile parsing (in progress).
+
+pub mod dockerignore;
