@@ -16,6 +16,16 @@
 //! leases(id PK, pid, pid_start, created_unix)
 //! lease_blobs(lease -> leases.id ON DELETE CASCADE, digest)
 //! ```
+//!
+//! Version 2 adds the build cache and the content-hash cache of build
+//! contexts:
+//!
+//! ```text
+//! build_cache(key PK = step cache key, layer = blob or NULL, diff_id, size,
+//!             created_unix, last_used_unix)
+//! file_hashes(path PK = absolute context path, size, mtime_ns, ctime_ns, ino,
+//!             digest)
+//! ```
 
 use std::path::Path;
 use std::time::Duration;
@@ -24,7 +34,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::Result;
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE images (
@@ -65,6 +75,25 @@ CREATE TABLE lease_blobs (
 );
 ";
 
+const SCHEMA_V2: &str = "
+CREATE TABLE build_cache (
+    key TEXT PRIMARY KEY,
+    layer TEXT,
+    diff_id TEXT,
+    size INTEGER NOT NULL,
+    created_unix INTEGER NOT NULL,
+    last_used_unix INTEGER NOT NULL
+);
+CREATE TABLE file_hashes (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    digest TEXT NOT NULL
+);
+";
+
 /// Opens the database, creating or migrating the schema.
 pub(crate) fn open(path: &Path) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
@@ -85,14 +114,18 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     // store at once do not both create the schema.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if current == 0 {
-        tx.execute_batch(SCHEMA_V1)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-    } else if current > SCHEMA_VERSION {
+    if current > SCHEMA_VERSION {
         return Err(crate::StoreError::InvalidImage(format!(
             "metadata schema version {current} is newer than this strata ({SCHEMA_VERSION})"
         )));
     }
+    if current < 1 {
+        tx.execute_batch(SCHEMA_V1)?;
+    }
+    if current < 2 {
+        tx.execute_batch(SCHEMA_V2)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Mark-and-sweep garbage collection of blobs and partial files.
 //!
-//! Roots are every image's manifest and config, every digest name, and
-//! every blob protected by a live lease. Marking follows indexes to their
+//! Roots are every image's manifest and config, every digest name, every
+//! layer a build cache entry names, and every blob protected by a live
+//! lease. Marking follows indexes to their
 //! manifests and manifests to their config and layers. The sweep deletes
 //! unmarked blobs, the layer rows for them, dead leases and their ingest
 //! directories. It all happens inside one write transaction: an operation
@@ -70,6 +71,9 @@ impl Store {
             roots.extend(s.parse().ok().map(|d| (d, true)));
         }
         for s in strings("SELECT id FROM images")? {
+            roots.extend(s.parse().ok().map(|d| (d, false)));
+        }
+        for s in strings("SELECT layer FROM build_cache WHERE layer IS NOT NULL")? {
             roots.extend(s.parse().ok().map(|d| (d, false)));
         }
         for s in strings("SELECT name FROM names WHERE is_digest = 1")? {

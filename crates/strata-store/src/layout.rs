@@ -5,7 +5,10 @@
 //! ├── VERSION                  layout version of everything below ("1")
 //! ├── blobs-v1/sha256/<hex>    blob contents, written once, mode 0444
 //! ├── ingest-v1/<lease-id>/    partial files of one in-flight operation
-//! └── metadata-v1.db           SQLite in WAL mode: images, names, layers, leases
+//! ├── metadata-v1.db           SQLite in WAL mode: images, names, layers, leases, build cache
+//! ├── snapshots-v1/            unpacked layers for containers (strata-snapshot's layout)
+//! ├── cache-mounts-v1/<id>/    contents of RUN --mount=type=cache, kept between builds
+//! └── runtime-v1/              OCI bundles and runc state (strata-runtime's layout)
 //! ```
 //!
 //! A change to this tree or to the meaning of a file bumps the version and
@@ -56,6 +59,21 @@ impl Layout {
     /// The parent of all in-flight ingest directories.
     pub fn ingest_root(&self) -> PathBuf {
         self.root.join("ingest-v1")
+    }
+
+    /// Unpacked layers (owned by strata-snapshot).
+    pub fn snapshots_dir(&self) -> PathBuf {
+        self.root.join("snapshots-v1")
+    }
+
+    /// Persistent directories of `RUN --mount=type=cache`.
+    pub fn cache_mounts_dir(&self) -> PathBuf {
+        self.root.join("cache-mounts-v1")
+    }
+
+    /// Container bundles and runtime state (owned by strata-runtime).
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.root.join("runtime-v1")
     }
 
     /// The metadata database.

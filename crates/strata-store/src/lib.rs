@@ -8,7 +8,10 @@
 //! ├── VERSION                  layout version of everything below ("1")
 //! ├── blobs-v1/sha256/<hex>    blob contents, written once, mode 0444
 //! ├── ingest-v1/<lease-id>/    partial files of one in-flight operation
-//! └── metadata-v1.db           SQLite in WAL mode: images, names, layers, leases
+//! ├── metadata-v1.db           SQLite in WAL mode: images, names, layers, leases, build cache
+//! ├── snapshots-v1/            unpacked layers for containers (strata-snapshot)
+//! ├── cache-mounts-v1/<id>/    contents of RUN --mount=type=cache
+//! └── runtime-v1/              OCI bundles and runc state (strata-runtime)
 //! ```
 //!
 //! - [`Store`]: open a root; look images up ([`Store::resolve`]) the way
@@ -28,6 +31,7 @@
 
 mod archive;
 mod blobs;
+mod build_cache;
 mod db;
 mod error;
 mod gc;
@@ -42,6 +46,7 @@ mod stream;
 
 pub use archive::{ArchiveFormat, LoadOptions, LoadedImage, SaveItem};
 pub use blobs::BlobWriter;
+pub use build_cache::{CachePrune, CachePruneReport, CacheRecord, FileStamp};
 pub use error::{Result, StoreError};
 pub use gc::GcReport;
 pub use images::{ImageRecord, LayerInfo, MovedName, NameRecord, NewImage};
