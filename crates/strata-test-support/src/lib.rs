@@ -8,17 +8,21 @@
 //!   (`<id>/layer.tar`) and the 25+ layout (OCI `blobs/` plus `manifest.json`).
 //! - [`Cli`]: runs the `strata` binary against a private store root.
 //! - [`DockerDaemon`]: a private `dockerd` for interop tests.
+//! - [`image_tree`]: the flattened file tree and config of a saved image,
+//!   for comparing what two tools built.
 #![deny(missing_docs)]
 
 mod archive;
 mod cli;
 mod docker;
+mod image_tree;
 mod tarball;
 
 pub use archive::{ArchiveImage, DockerArchive, Layout};
 pub use cli::{Cli, Output, redact};
 pub use docker::DockerDaemon;
-pub use tarball::{TarBuilder, busybox_rootfs, gzip};
+pub use image_tree::{ImageTree, TreeEntry, image_tree};
+pub use tarball::{TarBuilder, busybox_full_rootfs, busybox_rootfs, gzip};
 
 /// Unix seconds `days` days before now: an image created then shows as
 /// "`days` days ago" (for 2 to 13 days) whatever day the test runs.

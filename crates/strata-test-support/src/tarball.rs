@@ -106,3 +106,48 @@ pub fn busybox_rootfs(extra: &[(&str, &[u8])]) -> Vec<u8> {
     }
     t.finish()
 }
+
+/// A fuller root filesystem: `/bin/busybox` with a link for every applet
+/// (as `busybox --install` makes them), `/etc/passwd` and `/etc/group` with
+/// root, `/root`, and a sticky `/tmp`. Good for Dockerfile `RUN` steps.
+pub fn busybox_full_rootfs() -> Vec<u8> {
+    let busybox = std::fs::read("/usr/bin/busybox").expect(
+        "tests need Debian's busybox-static at /usr/bin/busybox (apt-get install busybox-static)",
+    );
+    let list = std::process::Command::new("/usr/bin/busybox")
+        .arg("--list-full")
+        .output()
+        .expect("busybox --list-full");
+    let mut applets: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(|l| l.trim_start_matches('/').to_owned())
+        .filter(|l| !l.is_empty() && l != "bin/busybox")
+        .collect();
+    applets.sort();
+    applets.dedup();
+    let mut t = TarBuilder::new();
+    for d in [
+        "bin/",
+        "etc/",
+        "root/",
+        "sbin/",
+        "usr/",
+        "usr/bin/",
+        "usr/sbin/",
+    ] {
+        t.dir(d);
+    }
+    t.entry("tmp/", tar::EntryType::Directory, 0o1777, &[], None);
+    t.exe("bin/busybox", &busybox);
+    t.file(
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+    );
+    t.file("etc/group", b"root:x:0:\nnogroup:x:65534:\n");
+    for a in &applets {
+        let depth = a.matches('/').count();
+        let target = format!("{}bin/busybox", "../".repeat(depth));
+        t.symlink(a, &target);
+    }
+    t.finish()
+}
