@@ -42,6 +42,13 @@ pub(crate) enum Command {
     Import(ImportArgs),
     /// Return low-level information on images.
     Inspect(InspectArgs),
+    /// Build an image from a Dockerfile.
+    Build(BuildArgs),
+    /// Manage the build cache.
+    Builder {
+        #[command(subcommand)]
+        command: BuilderCommand,
+    },
     /// Manage strata.
     System {
         #[command(subcommand)]
@@ -71,6 +78,70 @@ pub(crate) enum ImageCommand {
     Load(LoadArgs),
     /// Import the contents from a tarball to create a filesystem image.
     Import(ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BuilderCommand {
+    /// Remove build cache.
+    Prune(BuilderPruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BuilderPruneArgs {
+    /// Remove all unused build cache, not just dangling ones.
+    #[arg(short, long)]
+    pub(crate) all: bool,
+    /// Do not prompt for confirmation.
+    #[arg(short, long)]
+    pub(crate) force: bool,
+    /// Amount of disk space to keep for cache (e.g. 500MB, 2GiB).
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) keep_storage: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BuildArgs {
+    /// Name and optionally a tag in the 'name:tag' format.
+    #[arg(short, long = "tag", value_name = "REF")]
+    pub(crate) tag: Vec<String>,
+    /// Name of the Dockerfile (default: PATH/Dockerfile; - for STDIN).
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: Option<String>,
+    /// Set build-time variables.
+    #[arg(long = "build-arg", value_name = "K=V")]
+    pub(crate) build_arg: Vec<String>,
+    /// Set the target build stage to build.
+    #[arg(long)]
+    pub(crate) target: Option<String>,
+    /// Do not use cache when building the image.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+    /// Set metadata for an image.
+    #[arg(long, value_name = "K=V")]
+    pub(crate) label: Vec<String>,
+    /// Type of progress output (auto, plain, tty, quiet).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "plain", "tty", "quiet", "rawjson"])]
+    pub(crate) progress: String,
+    /// Networking mode for RUN instructions during build (default, none, host).
+    #[arg(long, default_value = "default", value_parser = ["default", "none", "host"])]
+    pub(crate) network: String,
+    /// Secret to expose to the build: id=ID,src=PATH (or env=VAR).
+    #[arg(long, value_name = "SPEC")]
+    pub(crate) secret: Vec<String>,
+    /// Timestamp for file times and `created` (default: SOURCE_DATE_EPOCH, else 0).
+    #[arg(long, value_name = "N")]
+    pub(crate) source_date_epoch: Option<i64>,
+    /// Write the image ID to the file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) iidfile: Option<std::path::PathBuf>,
+    /// Suppress the build output and print image ID on success.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// OCI runtime for RUN instructions.
+    #[arg(long, default_value = "runc")]
+    pub(crate) runtime: String,
+    /// Build context: a directory, or - for a tarball (or Dockerfile) on STDIN.
+    pub(crate) context: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ mod changes;
 mod cli;
 mod commands;
 mod env;
+mod fetch;
 mod output;
 
 use std::io::{self, Write};

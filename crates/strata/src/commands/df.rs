@@ -1,5 +1,6 @@
-//! `strata system df`: disk used by images (each blob counted once), and
-//! the rows Docker also shows for containers, volumes and build cache.
+//! `strata system df`: disk used by images (each blob counted once) and by
+//! the build cache, and the rows Docker also shows for containers and
+//! volumes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -47,11 +48,12 @@ pub(crate) fn run(store: &Store, args: DfArgs) -> Result<ExitCode> {
     } else {
         output::size4(total)
     };
+    let (cache_count, cache_bytes) = store.cache_usage()?;
     let rows = vec![
         json!({"Type": "Images", "TotalCount": images.len().to_string(), "Active": "0", "Size": output::size4(total), "Reclaimable": reclaimable}),
         json!({"Type": "Containers", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
         json!({"Type": "Local Volumes", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
-        json!({"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
+        json!({"Type": "Build Cache", "TotalCount": cache_count.to_string(), "Active": "0", "Size": output::size4(cache_bytes), "Reclaimable": output::size4(cache_bytes)}),
     ];
     let header = json!({"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"});
     let mut out = std::io::stdout().lock();

@@ -1,6 +1,8 @@
 //! One file per command; each turns parsed arguments into store calls and
 //! prints the result.
 
+mod build;
+mod builder_prune;
 mod df;
 mod history;
 mod images;
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use strata_store::Store;
 
-use crate::cli::{Cli, Command, ImageCommand, SystemCommand};
+use crate::cli::{BuilderCommand, Cli, Command, ImageCommand, SystemCommand};
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
@@ -66,5 +68,9 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::System {
             command: SystemCommand::Df(a),
         } => df::run(&open()?, a),
+        Command::Build(a) => build::run(&open()?, a),
+        Command::Builder {
+            command: BuilderCommand::Prune(a),
+        } => builder_prune::run(&open()?, a),
     }
 }

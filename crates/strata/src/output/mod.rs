@@ -2,9 +2,11 @@
 //! `--format` templates, Go-compatible JSON, and human sizes and times.
 
 mod gojson;
+mod progress;
 mod table;
 
 pub(crate) use gojson::to_go_json_pretty;
+pub(crate) use progress::PlainProgress;
 pub(crate) use table::{FormatSpec, render};
 
 use strata_core::Timestamp;

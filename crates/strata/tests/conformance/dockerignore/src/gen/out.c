@@ -1,0 +1,1 @@
+src/gen/out.c
