@@ -10,7 +10,7 @@ use strata_core::{Digest, Sha256Hasher};
 use strata_dockerfile::Add;
 
 use crate::context::{CtxKind, clean_rel};
-use crate::copy::{Content, Item, ItemKind, Plan, Rules, join};
+use crate::copy::{Content, Item, ItemKind, Plan, Rules, Target, join};
 use crate::error::{Result, step_error};
 use crate::stage::StageRunner;
 
@@ -83,7 +83,6 @@ impl StageRunner<'_> {
         if probe.read_exact(&mut block).is_err() || !is_tar_header(&block) {
             return Ok(false);
         }
-        let archive_digest = self.sh.context.digest(entry)?;
         let reader = open()?;
         let mut tar = tar::Archive::new(reader);
         for e in tar.entries()? {
@@ -131,25 +130,20 @@ impl StageRunner<'_> {
                 uid,
                 gid,
                 mtime: (h.mtime().unwrap_or(0) as i64).min(rules.epoch),
-                token: format!("{archive_digest}:{inner}"),
             };
             plan.add(&join(dest, &inner), item);
         }
         Ok(true)
     }
 
-    /// Downloads `url` into the plan.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn add_url(
+    /// Downloads an `ADD` URL and checks `--checksum`: its bytes, digest
+    /// and Last-Modified time.
+    pub(crate) fn fetch(
         &self,
-        plan: &mut Plan,
         add: &Add,
         url: &str,
-        dest: &str,
-        dest_dir: bool,
-        rules: &Rules,
         step: &str,
-    ) -> Result<()> {
+    ) -> Result<(Vec<u8>, Digest, Option<i64>)> {
         let fetched = self
             .sh
             .fetcher
@@ -159,14 +153,28 @@ impl StageRunner<'_> {
         let mut h = Sha256Hasher::new();
         h.update(&data);
         let digest: Digest = h.finish();
-        if let Some(want) = &add.checksum
-            && want != &digest.to_string()
-        {
-            return Err(step_error(
-                step,
-                format!("digest mismatch for {url}: expected {want}, got {digest}"),
-            ));
+        if let Some(want) = &add.checksum {
+            if want != &digest.to_string() {
+                return Err(step_error(
+                    step,
+                    format!("digest mismatch for {url}: expected {want}, got {digest}"),
+                ));
+            }
         }
+        Ok((data, digest, fetched.last_modified))
+    }
+
+    /// Puts a downloaded file into the plan (mode 0600, as Docker does).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn add_url(
+        &self,
+        plan: &mut Plan,
+        url: &str,
+        data: Vec<u8>,
+        modified: Option<i64>,
+        target: Target<'_>,
+        rules: &Rules,
+    ) {
         let name = url
             .split(['?', '#'])
             .next()
@@ -176,28 +184,23 @@ impl StageRunner<'_> {
             .next()
             .unwrap_or("index.html");
         let name = if name.is_empty() { "index.html" } else { name };
-        let target = if dest_dir {
-            join(dest, name)
+        let file = if target.dir {
+            join(target.dest, name)
         } else {
-            dest.to_owned()
+            target.dest.to_owned()
         };
         let (uid, gid) = rules.chown.unwrap_or((0, 0));
-        let mtime = fetched
-            .last_modified
-            .unwrap_or(rules.epoch)
-            .min(rules.epoch);
+        let mtime = modified.unwrap_or(rules.epoch).min(rules.epoch);
         plan.add(
-            &target,
+            &file,
             Item {
                 kind: ItemKind::File(Content::Bytes(Arc::new(data))),
                 mode: rules.chmod.unwrap_or(0o600),
                 uid,
                 gid,
                 mtime,
-                token: digest.to_string(),
             },
         );
-        Ok(())
     }
 }
 

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -58,6 +57,7 @@ pub(crate) struct Context {
     store: Store,
     known: OnceLock<HashMap<String, (FileStamp, Digest)>>,
     fresh: Mutex<Vec<(String, FileStamp, Digest)>>,
+    memo: Mutex<HashMap<String, Digest>>,
 }
 
 fn has_wildcard(p: &str) -> bool {
@@ -74,6 +74,7 @@ impl Context {
             store: store.clone(),
             known: OnceLock::new(),
             fresh: Mutex::new(Vec::new()),
+            memo: Mutex::new(HashMap::new()),
         })
     }
 
@@ -94,45 +95,60 @@ impl Context {
         res.as_deref().map_err(|e| BuildError::Context(e.clone()))
     }
 
+    /// Walks one directory. Entries are stat'ed relative to the open
+    /// directory (`fstatat`), so the kernel does not re-walk the whole path
+    /// for each of tens of thousands of files.
     fn walk(&self, dir: &Path, rel: &str, out: &mut Vec<CtxEntry>) -> std::io::Result<()> {
-        let mut names: Vec<_> = fs_err::read_dir(dir)?
-            .map(|e| e.map(|e| e.file_name()))
-            .collect::<std::io::Result<_>>()?;
+        use rustix::fs::{AtFlags, Mode, OFlags};
+        let fd = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let mut names: Vec<std::ffi::CString> = Vec::new();
+        for e in rustix::fs::Dir::read_from(&fd)? {
+            let e = e?;
+            let n = e.file_name();
+            if n.to_bytes() != b"." && n.to_bytes() != b".." {
+                names.push(n.to_owned());
+            }
+        }
         names.sort();
-        for name in names {
-            let name = name.to_string_lossy().into_owned();
+        for cname in names {
+            let name = String::from_utf8_lossy(cname.to_bytes()).into_owned();
             let child_rel = if rel.is_empty() {
                 name.clone()
             } else {
                 format!("{rel}/{name}")
             };
-            let path = dir.join(&name);
-            let meta = fs_err::symlink_metadata(&path)?;
-            let ft = meta.file_type();
+            let st = rustix::fs::statat(&fd, cname.as_c_str(), AtFlags::SYMLINK_NOFOLLOW)?;
+            let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
             let excluded = self.ignore.excludes(&child_rel);
-            if ft.is_dir() {
-                if excluded && self.ignore.can_skip_dir(&child_rel) {
-                    continue;
+            match kind {
+                rustix::fs::FileType::Directory => {
+                    if excluded && self.ignore.can_skip_dir(&child_rel) {
+                        continue;
+                    }
+                    let at = out.len();
+                    self.walk(&dir.join(&name), &child_rel, out)?;
+                    // An excluded directory still appears when something
+                    // under it was re-included by an exception.
+                    if !excluded || out.len() > at {
+                        out.insert(at, entry(child_rel, &st, CtxKind::Dir, None));
+                    }
                 }
-                let at = out.len();
-                self.walk(&path, &child_rel, out)?;
-                // An excluded directory still appears when something under
-                // it was re-included by an exception.
-                if !excluded || out.len() > at {
-                    out.insert(at, entry(child_rel, &meta, CtxKind::Dir, None));
+                _ if excluded => {}
+                rustix::fs::FileType::Symlink => {
+                    let target = rustix::fs::readlinkat(&fd, cname.as_c_str(), Vec::new())?;
+                    let target = String::from_utf8_lossy(target.to_bytes()).into_owned();
+                    out.push(entry(child_rel, &st, CtxKind::Symlink, Some(target)));
                 }
-                continue;
+                rustix::fs::FileType::RegularFile => {
+                    out.push(entry(child_rel, &st, CtxKind::File, None))
+                }
+                // Sockets, fifos and devices are not sent to the builder.
+                _ => {}
             }
-            if excluded {
-                continue;
-            }
-            if ft.is_symlink() {
-                let target = fs_err::read_link(&path)?.to_string_lossy().into_owned();
-                out.push(entry(child_rel, &meta, CtxKind::Symlink, Some(target)));
-            } else if ft.is_file() {
-                out.push(entry(child_rel, &meta, CtxKind::File, None));
-            }
-            // Sockets, fifos and devices are not sent to the builder.
         }
         Ok(())
     }
@@ -188,8 +204,42 @@ impl Context {
         self.root.join(&e.rel)
     }
 
+    /// What identifies an entry in a cache key: kind, mode, link target
+    /// and content (a source that is itself a symlink is followed, as COPY
+    /// follows it). Never its times.
+    pub(crate) fn token(&self, e: &CtxEntry, root: bool) -> Result<String> {
+        let content = match e.kind {
+            CtxKind::File => self.digest(e)?.to_string(),
+            CtxKind::Symlink if root => hash_file(&self.path_of(e))?.to_string(),
+            _ => String::new(),
+        };
+        Ok(format!(
+            "{:?}:{:o}:{}:{content}",
+            e.kind,
+            e.mode,
+            e.link.as_deref().unwrap_or("")
+        ))
+    }
+
     /// The sha256 of a file's content, from the stamp cache when valid.
     pub(crate) fn digest(&self, e: &CtxEntry) -> Result<Digest> {
+        if let Some(d) = self
+            .memo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&e.rel)
+        {
+            return Ok(d.clone());
+        }
+        let d = self.digest_uncached(e)?;
+        self.memo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(e.rel.clone(), d.clone());
+        Ok(d)
+    }
+
+    fn digest_uncached(&self, e: &CtxEntry) -> Result<Digest> {
         let path = self.path_of(e);
         let key = path.to_string_lossy().into_owned();
         let known = self.known.get_or_init(|| {
@@ -229,21 +279,37 @@ impl Context {
     }
 }
 
-fn entry(rel: String, meta: &std::fs::Metadata, kind: CtxKind, link: Option<String>) -> CtxEntry {
+/// The sha256 of a file's content (following symlinks).
+fn hash_file(path: &Path) -> Result<Digest> {
+    let mut f = fs_err::File::open(path).map_err(|err| BuildError::Context(err.to_string()))?;
+    let mut h = Sha256Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finish())
+}
+
+fn entry(rel: String, st: &rustix::fs::Stat, kind: CtxKind, link: Option<String>) -> CtxEntry {
+    let size = st.st_size as u64;
     CtxEntry {
         rel,
         kind,
-        mode: meta.permissions().mode() & 0o7777,
-        size: if kind == CtxKind::File { meta.len() } else { 0 },
-        mtime: meta.mtime(),
+        mode: st.st_mode & 0o7777,
+        size: if kind == CtxKind::File { size } else { 0 },
+        mtime: st.st_mtime as i64,
         link,
-        inode: (meta.dev(), meta.ino()),
-        nlink: meta.nlink(),
+        inode: (st.st_dev as u64, st.st_ino as u64),
+        nlink: st.st_nlink as u64,
         stamp: FileStamp {
-            size: meta.len(),
-            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
-            ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
-            ino: meta.ino(),
+            size,
+            mtime_ns: st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64,
+            ctime_ns: st.st_ctime as i64 * 1_000_000_000 + st.st_ctime_nsec as i64,
+            ino: st.st_ino as u64,
         },
     }
 }

@@ -15,10 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::sync::Arc;
 
-use strata_core::Digest;
 use strata_snapshot::Meta;
 
-use crate::cache::KeyBuilder;
 use crate::context::{Context, CtxEntry, CtxKind};
 use crate::error::{Result, step_error};
 use crate::fs_view::{Found, FsView, Kind};
@@ -50,8 +48,6 @@ pub(crate) struct Item {
     pub(crate) uid: u32,
     pub(crate) gid: u32,
     pub(crate) mtime: i64,
-    /// What identifies the content in the cache key.
-    pub(crate) token: String,
 }
 
 /// The entries of a copy, keyed by path components (so iteration is a
@@ -169,7 +165,6 @@ impl Plan {
                                     uid,
                                     gid,
                                     mtime: 0,
-                                    token: format!("link:{first}"),
                                 },
                             );
                             continue;
@@ -179,11 +174,6 @@ impl Plan {
                     ItemKind::File(Content::Context(ctx.path_of(e), e.size))
                 }
             };
-            let token = match &kind {
-                ItemKind::File(_) => ctx.digest(e)?.to_string(),
-                ItemKind::Symlink(t) => format!("symlink:{t}"),
-                _ => "dir".to_owned(),
-            };
             self.add(
                 &target,
                 Item {
@@ -192,7 +182,6 @@ impl Plan {
                     uid,
                     gid,
                     mtime: e.mtime.min(rules.epoch),
-                    token,
                 },
             );
         }
@@ -204,7 +193,6 @@ impl Plan {
         &mut self,
         view: &Arc<FsView>,
         step: &str,
-        source_id: &str,
         src: &str,
         target: Target<'_>,
         rules: &Rules,
@@ -224,7 +212,7 @@ impl Plan {
                 ),
             ));
         };
-        let item_of = |f: &Found, rel: &str| -> Item {
+        let item_of = |f: &Found| -> Item {
             let (uid, gid) = rules.owner(f.entry.uid as u32, f.entry.gid as u32);
             let kind = match f.entry.kind {
                 Kind::Dir => ItemKind::Dir,
@@ -237,16 +225,15 @@ impl Plan {
                 uid,
                 gid,
                 mtime: f.entry.mtime.min(rules.epoch),
-                token: format!("{source_id}:{}:{rel}", f.path),
             }
         };
         if root.entry.kind == Kind::Dir {
-            self.add(dest, item_of(&root, ""));
+            self.add(dest, item_of(&root));
             for (rel, f) in view.walk(&resolved) {
                 if matches!(f.entry.kind, Kind::Char | Kind::Block | Kind::Fifo) {
                     continue;
                 }
-                self.add(&join(dest, &rel), item_of(&f, &rel));
+                self.add(&join(dest, &rel), item_of(&f));
             }
         } else {
             let name = resolved.rsplit('/').next().unwrap_or(&resolved).to_owned();
@@ -255,7 +242,7 @@ impl Plan {
             } else {
                 dest.to_owned()
             };
-            self.add(&target, item_of(&root, &name));
+            self.add(&target, item_of(&root));
         }
         Ok(())
     }
@@ -281,7 +268,6 @@ impl Plan {
                         uid: f.entry.uid as u32,
                         gid: f.entry.gid as u32,
                         mtime: f.entry.mtime.min(rules.epoch),
-                        token: "existing-dir".into(),
                     },
                     _ => Item {
                         kind: ItemKind::Dir,
@@ -289,26 +275,12 @@ impl Plan {
                         uid,
                         gid,
                         mtime: rules.epoch,
-                        token: "dir".into(),
                     },
                 };
                 parents.insert(p, item);
             }
         }
         self.items.extend(parents);
-    }
-
-    /// Adds every entry to the cache key.
-    pub(crate) fn key(&self, k: &mut KeyBuilder) {
-        k.field("entries", &self.items.len().to_string());
-        for (path, item) in &self.items {
-            k.field("path", &path.join("/"));
-            k.field(
-                "meta",
-                &format!("{:o}:{}:{}", item.mode, item.uid, item.gid),
-            );
-            k.field("content", &item.token);
-        }
     }
 
     /// Writes the entries into a new layer.
@@ -356,9 +328,4 @@ pub(crate) fn join(dest: &str, rel: &str) -> String {
         return dest.to_owned();
     }
     format!("{}/{}", dest.trim_end_matches('/'), rel)
-}
-
-/// The content token of bytes (heredocs).
-pub(crate) fn bytes_token(data: &[u8]) -> String {
-    Digest::sha256(data).to_string()
 }

@@ -48,17 +48,16 @@ pub use progress::{Event, Progress, Silent, StepId, Stream};
 use strata_store::{CachePrune, CachePruneReport, Store};
 
 /// `builder prune`: drops build cache entries (see [`CachePrune`]) and the
-/// unpacked snapshots no image needs; with `all`, also every
-/// `RUN --mount=type=cache` directory.
+/// unpacked snapshots no image needs (an image's own layers stay unpacked,
+/// as Docker keeps image layers through `builder prune`); with `all`, also
+/// every `RUN --mount=type=cache` directory.
 pub fn prune(store: &Store, opts: CachePrune) -> Result<CachePruneReport> {
     let mut report = store.cache_prune(opts)?;
     let snapshots = strata_snapshot::Snapshots::open(&store.layout().snapshots_dir())?;
     let mut keep = std::collections::HashSet::new();
-    if !opts.all {
-        for image in store.images()? {
-            if let Ok(c) = store.config(&image) {
-                keep.extend(strata_core::chain_ids(&c.rootfs.diff_ids));
-            }
+    for image in store.images()? {
+        if let Ok(c) = store.config(&image) {
+            keep.extend(strata_core::chain_ids(&c.rootfs.diff_ids));
         }
     }
     report.reclaimed += snapshots.prune(&|chain| keep.contains(chain))?;

@@ -477,17 +477,17 @@ impl<'a> StageRunner<'a> {
             return Ok(());
         }
         let step = self.start(&history);
-        let view = self.view(state)?;
+        // The USER as written: the parent key fixes what it resolves to.
         let user = state.user();
-        let ids = crate::user::for_user(&view, &user).map_err(|e| step_error(&step.name, e))?;
         let mut key = KeyBuilder::new("mkdir", &state.key);
-        key.field("path", &wd)
-            .field("owner", &format!("{}:{}", ids.uid, ids.gid));
+        key.field("path", &wd).field("user", &user);
         let key = key.finish();
         if self.cached(state, &key, &history)? {
             self.finish(&step, true);
             return Ok(());
         }
+        let view = self.view(state)?;
+        let ids = crate::user::for_user(&view, &user).map_err(|e| step_error(&step.name, e))?;
         let rules = crate::copy::Rules {
             chown: Some((ids.uid, ids.gid)),
             chmod: None,
@@ -503,7 +503,6 @@ impl<'a> StageRunner<'a> {
                     uid: ids.uid,
                     gid: ids.gid,
                     mtime: state.epoch,
-                    token: "dir".into(),
                 },
             );
             plan.add_parents(&view, &rules);

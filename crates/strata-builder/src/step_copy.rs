@@ -9,7 +9,7 @@ use strata_dockerfile::dockerignore::DockerIgnore;
 use strata_dockerfile::{Add, Copy, Heredoc, Instruction, Spanned};
 
 use crate::cache::KeyBuilder;
-use crate::copy::{Content, Item, ItemKind, Plan, Rules, Target, bytes_token, join};
+use crate::copy::{Content, Item, ItemKind, Plan, Rules, Target, join};
 use crate::error::{Result, step_error};
 use crate::fs_view::{FsView, Kind};
 use crate::stage::StageRunner;
@@ -69,6 +69,12 @@ impl StageRunner<'_> {
         self.copy_like(state, &args, ins)
     }
 
+    /// COPY and ADD in two phases. The cache key needs no view of the
+    /// parent image: the parent's key fixes its file system, so the key is
+    /// the parent key, the expanded arguments and the content of the
+    /// selected sources. Only on a miss is the parent image consulted
+    /// (destination checks, owners by name, parent directories) and the
+    /// layer written.
     fn copy_like(
         &mut self,
         state: &mut StageState,
@@ -77,16 +83,7 @@ impl StageRunner<'_> {
     ) -> Result<()> {
         let text = ins.original.trim().to_owned();
         let step = self.start(&text);
-        let view = self.view(state)?;
-        let chown = match a.chown {
-            Some(spec) => {
-                let spec = self.expand(state, spec)?;
-                let ids =
-                    crate::user::for_chown(&view, &spec).map_err(|e| step_error(&step.name, e))?;
-                Some((ids.uid, ids.gid))
-            }
-            None => None,
-        };
+        let chown = a.chown.map(|c| self.expand(state, c)).transpose()?;
         let chmod =
             match a.chmod {
                 Some(m) => {
@@ -97,82 +94,30 @@ impl StageRunner<'_> {
                 }
                 None => None,
             };
-        let rules = Rules {
-            chown,
-            chmod,
-            epoch: state.epoch,
-        };
         let dest = self.expand(state, a.dest)?;
-        let trailing = dest.ends_with('/') || dest.ends_with("/.") || dest == ".";
-        let absolute = if dest.starts_with('/') {
-            dest.clone()
-        } else {
-            join(&state.workdir(), &dest)
-        };
-        let clean = crate::context::clean_rel(&absolute);
-        // Follow symlinks in the destination's parents, inside the image.
-        let dest_path = match clean.rsplit_once('/') {
-            Some((parent, name)) => join(&view.resolve(parent, true), name),
-            None => clean.clone(),
-        };
         let sources: Vec<String> = a
             .sources
             .iter()
             .map(|s| self.expand(state, s))
             .collect::<Result<_>>()?;
         let wildcard = sources.iter().any(|s| s.contains(['*', '?', '[']));
-        let existing_dir = view
-            .stat(&dest_path, true)
-            .is_some_and(|f| f.entry.kind == Kind::Dir);
-        let dest_dir = trailing
-            || existing_dir
-            || sources.len() + a.heredocs.len() > 1
-            || wildcard
-            || a.parents;
-        if (sources.len() + a.heredocs.len() > 1 || wildcard) && !trailing && !existing_dir {
-            return Err(step_error(
-                &step.name,
-                "When using COPY with more than one source file, the destination must be a directory and end with a /",
-            ));
-        }
-        let dest_path = if dest_dir {
-            view.resolve(&dest_path, true)
-        } else {
-            dest_path
-        };
-        let target = Target {
-            dest: &dest_path,
-            dir: dest_dir,
-            parents: a.parents,
-        };
-        let mut plan = Plan::default();
         let mut key = KeyBuilder::new(if a.add.is_some() { "add" } else { "copy" }, &state.key);
-        key.field("dest", &dest_path)
-            .field("dest-dir", &dest_dir.to_string());
+        key.field("dest", &dest)
+            .field("workdir", &state.workdir())
+            .field("chown", chown.as_deref().unwrap_or(""))
+            .field("chmod", &format!("{chmod:?}"))
+            .field("parents", &a.parents.to_string())
+            .list("excludes", a.excludes);
+        let mut heredocs = Vec::new();
         for h in a.heredocs {
             // The parser already removed `<<-` tabs from COPY heredocs.
-            let mut body = h.content.clone();
-            if h.expand {
-                body = self.expand(state, &body)?;
-            }
-            let target = if dest_dir {
-                join(&dest_path, &h.name)
+            let body = if h.expand {
+                self.expand(state, &h.content)?
             } else {
-                dest_path.clone()
+                h.content.clone()
             };
-            let (uid, gid) = rules.chown.unwrap_or((0, 0));
-            let token = bytes_token(body.as_bytes());
-            plan.add(
-                &target,
-                Item {
-                    kind: ItemKind::File(Content::Bytes(Arc::new(body.into_bytes()))),
-                    mode: rules.chmod.unwrap_or(0o644),
-                    uid,
-                    gid,
-                    mtime: state.epoch,
-                    token,
-                },
-            );
+            key.field("heredoc", &h.name).field("body", &body);
+            heredocs.push((h.name.clone(), body));
         }
         let excludes = if a.excludes.is_empty() {
             None
@@ -182,39 +127,26 @@ impl StageRunner<'_> {
                     .map_err(|e| step_error(&step.name, e.to_string()))?,
             )
         };
+        // Sources, without the parent image.
+        let mut from_state = None;
+        let mut urls = Vec::new();
+        let mut groups_all = Vec::new();
         match a.from {
             Some(from) => {
                 let from = self.expand(state, from)?;
                 let other = self.state_of(&from)?;
-                let other_view = Arc::new(FsView::new(
-                    self.sh.store,
-                    &self.sh.indexes,
-                    &other.blobs(),
-                )?);
-                key.field("from", &other.key.to_string());
-                for src in &sources {
-                    plan.add_image(
-                        &other_view,
-                        &step.name,
-                        &other.key.to_string(),
-                        src,
-                        target,
-                        &rules,
-                    )?;
-                }
+                key.field("from", &other.key.to_string())
+                    .list("sources", &sources);
+                from_state = Some(other);
             }
             None => {
                 for src in &sources {
                     if let Some(add) = a.add {
                         if src.starts_with("http://") || src.starts_with("https://") {
-                            self.add_url(
-                                &mut plan, add, src, &dest_path, dest_dir, &rules, &step.name,
-                            )?;
-                            continue;
-                        }
-                        if add.unpack != Some(false)
-                            && self.add_archive(&mut plan, src, &dest_path, &rules, &step.name)?
-                        {
+                            let fetched = self.fetch(add, src, &step.name)?;
+                            key.field("url", src)
+                                .field("content", &fetched.1.to_string());
+                            urls.push((src.clone(), fetched));
                             continue;
                         }
                     }
@@ -234,20 +166,115 @@ impl StageRunner<'_> {
                             ),
                         ));
                     }
+                    key.field("source", src);
                     for g in &groups {
-                        plan.add_context(&self.sh.context, &step.name, g, target, &rules)?;
+                        for (i, (rel, e)) in g.iter().enumerate() {
+                            key.field("entry", &self.sh.context.token(e, i == 0)?)
+                                .field("as", rel);
+                        }
                     }
+                    groups_all.push((src.clone(), groups));
                 }
             }
         }
-        plan.add_parents(&view, &rules);
-        plan.key(&mut key);
         let key = key.finish();
         let history = format!("{text} # buildkit");
         if self.cached(state, &key, &history)? {
             self.finish(&step, true);
             return Ok(());
         }
+
+        // A miss: resolve against the parent image and write the layer.
+        let view = self.view(state)?;
+        let chown = match chown {
+            Some(spec) => {
+                let ids =
+                    crate::user::for_chown(&view, &spec).map_err(|e| step_error(&step.name, e))?;
+                Some((ids.uid, ids.gid))
+            }
+            None => None,
+        };
+        let rules = Rules {
+            chown,
+            chmod,
+            epoch: state.epoch,
+        };
+        let trailing = dest.ends_with('/') || dest.ends_with("/.") || dest == ".";
+        let absolute = if dest.starts_with('/') {
+            dest.clone()
+        } else {
+            join(&state.workdir(), &dest)
+        };
+        let clean = crate::context::clean_rel(&absolute);
+        // Follow symlinks in the destination's parents, inside the image.
+        let dest_path = match clean.rsplit_once('/') {
+            Some((parent, name)) => join(&view.resolve(parent, true), name),
+            None => clean.clone(),
+        };
+        let existing_dir = view
+            .stat(&dest_path, true)
+            .is_some_and(|f| f.entry.kind == Kind::Dir);
+        let many = sources.len() + a.heredocs.len() > 1 || wildcard;
+        let dest_dir = trailing || existing_dir || many || a.parents;
+        if many && !trailing && !existing_dir {
+            return Err(step_error(
+                &step.name,
+                "When using COPY with more than one source file, the destination must be a directory and end with a /",
+            ));
+        }
+        let dest_path = if dest_dir {
+            view.resolve(&dest_path, true)
+        } else {
+            dest_path
+        };
+        let target = Target {
+            dest: &dest_path,
+            dir: dest_dir,
+            parents: a.parents,
+        };
+        let mut plan = Plan::default();
+        for (name, body) in heredocs {
+            let file = if dest_dir {
+                join(&dest_path, &name)
+            } else {
+                dest_path.clone()
+            };
+            let (uid, gid) = rules.chown.unwrap_or((0, 0));
+            plan.add(
+                &file,
+                Item {
+                    kind: ItemKind::File(Content::Bytes(Arc::new(body.into_bytes()))),
+                    mode: rules.chmod.unwrap_or(0o644),
+                    uid,
+                    gid,
+                    mtime: state.epoch,
+                },
+            );
+        }
+        if let Some(other) = &from_state {
+            let other_view = Arc::new(FsView::new(
+                self.sh.store,
+                &self.sh.indexes,
+                &other.blobs(),
+            )?);
+            for src in &sources {
+                plan.add_image(&other_view, &step.name, src, target, &rules)?;
+            }
+        }
+        for (url, (data, _, modified)) in urls {
+            self.add_url(&mut plan, &url, data, modified, target, &rules);
+        }
+        for (src, groups) in &groups_all {
+            if a.add.is_some_and(|add| add.unpack != Some(false))
+                && self.add_archive(&mut plan, src, &dest_path, &rules, &step.name)?
+            {
+                continue;
+            }
+            for g in groups {
+                plan.add_context(&self.sh.context, &step.name, g, target, &rules)?;
+            }
+        }
+        plan.add_parents(&view, &rules);
         let layer = if plan.is_empty() {
             None
         } else {

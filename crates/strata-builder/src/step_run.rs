@@ -38,6 +38,10 @@ pub(crate) fn chomp(content: &str) -> String {
 }
 
 impl StageRunner<'_> {
+    /// RUN in two phases: the cache key from the command, environment,
+    /// directory, the `USER` as written (the parent key fixes what it
+    /// resolves to), network and mount identities; then, only on a miss,
+    /// user resolution, mount setup and the run.
     pub(crate) fn run_step(
         &mut self,
         state: &mut StageState,
@@ -45,13 +49,11 @@ impl StageRunner<'_> {
         ins: &Spanned<Instruction>,
     ) -> Result<()> {
         let step = self.start(ins.original.trim());
-        let mut extra_mounts: Vec<Mount> = Vec::new();
         let mut key = KeyBuilder::new("run", &state.key);
+        let mut script: Option<(String, String)> = None;
         let argv = match &r.command {
             ShellOrExec::Exec(v) => v.clone(),
-            ShellOrExec::Shell(s)
-                if !r.heredocs.is_empty() && only_heredoc(s) && r.heredocs.len() == 1 =>
-            {
+            ShellOrExec::Shell(s) if r.heredocs.len() == 1 && only_heredoc(s) => {
                 let h = &r.heredocs[0];
                 let body = if h.chomp {
                     chomp(&h.content)
@@ -59,27 +61,9 @@ impl StageRunner<'_> {
                     h.content.clone()
                 };
                 if body.starts_with("#!") {
-                    let file = self.sh.store.layout().runtime_dir().join("heredocs");
-                    fs_err::create_dir_all(&file)?;
-                    let path = file.join(format!(
-                        "{}-{}",
-                        Digest::sha256(body.as_bytes()).short(),
-                        h.name
-                    ));
-                    fs_err::write(&path, &body)?;
-                    std::fs::set_permissions(
-                        &path,
-                        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-                    )?;
-                    let target = format!("/dev/pipes/{}", h.name);
-                    extra_mounts.push(Mount {
-                        destination: target.clone(),
-                        kind: "bind".into(),
-                        source: path.to_string_lossy().into_owned(),
-                        options: vec!["rbind".into(), "ro".into()],
-                    });
                     key.field("heredoc-script", &body);
-                    vec![target]
+                    script = Some((h.name.clone(), body));
+                    vec![format!("/dev/pipes/{}", h.name)]
                 } else {
                     let mut v = state.shell();
                     v.push(body);
@@ -98,9 +82,6 @@ impl StageRunner<'_> {
                 v
             }
         };
-        let view = self.view(state)?;
-        let ids =
-            crate::user::for_user(&view, &state.user()).map_err(|e| step_error(&step.name, e))?;
         let network = match &r.network {
             Some(n) => match self.expand(state, n)?.as_str() {
                 "default" => self.sh.req.network,
@@ -115,44 +96,73 @@ impl StageRunner<'_> {
             },
             None => self.sh.req.network,
         };
+        let mut mounts = Vec::new();
         for spec in &r.mounts {
             let expanded = self.expand(state, spec)?;
             let m =
                 RunMount::parse(&expanded).map_err(|e| step_error(&step.name, e.to_string()))?;
-            if let Some(mount) = self.mount(state, &m, &step.name, &mut key)? {
-                extra_mounts.push(mount);
-            }
+            self.mount_key(state, &m, &step.name, &mut key)?;
+            mounts.push(m);
         }
-        let spec = RunSpec {
-            argv,
-            env: state.run_env(),
-            cwd: state.workdir(),
-            uid: ids.uid,
-            gid: ids.gid,
-            network: network.runtime(),
-            mounts: extra_mounts,
-        };
-        key.list("argv", &spec.argv)
-            .list("env", &spec.env)
-            .field("cwd", &spec.cwd)
-            .field("user", &format!("{}:{}", spec.uid, spec.gid))
+        let env = state.run_env();
+        let cwd = state.workdir();
+        let user = state.user();
+        key.list("argv", &argv)
+            .list("env", &env)
+            .field("cwd", &cwd)
+            .field("user", &user)
             .field("network", &format!("{:?}", network.runtime()));
         let key = key.finish();
         let args_text: Vec<String> = state.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let history = if args_text.is_empty() {
-            format!("RUN {} # buildkit", spec.argv.join(" "))
+            format!("RUN {} # buildkit", argv.join(" "))
         } else {
             format!(
                 "RUN |{} {} {} # buildkit",
                 args_text.len(),
                 args_text.join(" "),
-                spec.argv.join(" ")
+                argv.join(" ")
             )
         };
         if self.cached(state, &key, &history)? {
             self.finish(&step, true);
             return Ok(());
         }
+
+        // A miss: resolve the user, set up mounts, run.
+        let view = self.view(state)?;
+        let ids = crate::user::for_user(&view, &user).map_err(|e| step_error(&step.name, e))?;
+        let mut extra_mounts = Vec::new();
+        if let Some((name, body)) = script {
+            let dir = self.sh.store.layout().runtime_dir().join("heredocs");
+            fs_err::create_dir_all(&dir)?;
+            let path = dir.join(format!(
+                "{}-{name}",
+                Digest::sha256(body.as_bytes()).short()
+            ));
+            fs_err::write(&path, &body)?;
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+            extra_mounts.push(Mount {
+                destination: format!("/dev/pipes/{name}"),
+                kind: "bind".into(),
+                source: path.to_string_lossy().into_owned(),
+                options: vec!["rbind".into(), "ro".into()],
+            });
+        }
+        for m in &mounts {
+            if let Some(mount) = self.mount(state, m, &step.name)? {
+                extra_mounts.push(mount);
+            }
+        }
+        let spec = RunSpec {
+            argv,
+            env,
+            cwd,
+            uid: ids.uid,
+            gid: ids.gid,
+            network: network.runtime(),
+            mounts: extra_mounts,
+        };
         let runner = Runner {
             store: self.sh.store,
             snapshots: &self.sh.snapshots,
@@ -164,18 +174,14 @@ impl StageRunner<'_> {
             ShellOrExec::Shell(s) => s.clone(),
             ShellOrExec::Exec(v) => crate::stage::go_list(v),
         };
+        let shown = Shown {
+            step: &step.name,
+            command: &command,
+            id: step.id,
+            progress: self.sh.progress,
+        };
         let layer = runner
-            .run(
-                &mut self.lease,
-                state,
-                &spec,
-                &Shown {
-                    step: &step.name,
-                    command: &command,
-                    id: step.id,
-                    progress: self.sh.progress,
-                },
-            )
+            .run(&mut self.lease, state, &spec, &shown)
             .inspect_err(|e| {
                 let msg = e.to_string();
                 self.sh.progress.event(&crate::progress::Event::Error {
@@ -188,25 +194,75 @@ impl StageRunner<'_> {
         Ok(())
     }
 
-    /// A runtime mount for one `--mount`, adding what identifies its
-    /// content to the cache key. `None` for an optional secret not given.
-    fn mount(
+    fn mount_target(state: &StageState, m: &RunMount, step: &str) -> Result<String> {
+        let target = m
+            .target
+            .clone()
+            .ok_or_else(|| step_error(step, "mount needs a target"))?;
+        Ok(if target.starts_with('/') {
+            target
+        } else {
+            format!("{}/{target}", state.workdir().trim_end_matches('/'))
+        })
+    }
+
+    /// Adds what identifies a `--mount`'s effect on the result to the key:
+    /// its kind and target, a cache's id, a bind's source content, another
+    /// stage's key, whether a secret is given (never its value).
+    fn mount_key(
         &self,
         state: &StageState,
         m: &RunMount,
         step: &str,
         key: &mut KeyBuilder,
-    ) -> Result<Option<Mount>> {
-        let target = m
-            .target
-            .clone()
-            .ok_or_else(|| step_error(step, "mount needs a target"))?;
-        let target = if target.starts_with('/') {
-            target
-        } else {
-            format!("{}/{target}", state.workdir().trim_end_matches('/'))
-        };
-        key.field("mount", &format!("{:?}:{target}", m.kind));
+    ) -> Result<()> {
+        let target = Self::mount_target(state, m, step)?;
+        key.field("mount", &format!("{:?}:{target}:{}", m.kind, m.readonly));
+        match m.kind {
+            MountType::Cache => {
+                key.field("cache-id", m.id.as_deref().unwrap_or(&target));
+            }
+            MountType::Tmpfs => {
+                key.field("size", &format!("{:?}", m.size));
+            }
+            MountType::Secret => {
+                let id = m.id.clone().unwrap_or_default();
+                key.field(
+                    "secret",
+                    &format!("{id}:{}", self.sh.req.secrets.contains_key(&id)),
+                );
+            }
+            MountType::Bind => {
+                let source = m.source.clone().unwrap_or_default();
+                match &m.from {
+                    None => {
+                        let rel = crate::context::clean_rel(&source);
+                        for group in self.sh.context.select(&rel, false)? {
+                            for (i, (p, e)) in group.into_iter().enumerate() {
+                                key.field(&p, &self.sh.context.token(e, i == 0)?);
+                            }
+                        }
+                    }
+                    Some(from) => {
+                        key.field("from", &self.state_of(from)?.key.to_string())
+                            .field("source", &source);
+                    }
+                }
+            }
+            MountType::Ssh => {
+                return Err(BuildError::Step {
+                    step: step.to_owned(),
+                    message: "ssh mounts are not supported".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The runtime mount for one `--mount`. `None` for an optional secret
+    /// that was not given.
+    fn mount(&self, state: &StageState, m: &RunMount, step: &str) -> Result<Option<Mount>> {
+        let target = Self::mount_target(state, m, step)?;
         let ro = |readonly: bool| if readonly { "ro" } else { "rw" }.to_owned();
         Ok(Some(match m.kind {
             MountType::Cache => {
@@ -229,7 +285,6 @@ impl StageRunner<'_> {
                         )?;
                     }
                 }
-                key.field("cache-id", &id);
                 Mount {
                     destination: target,
                     kind: "bind".into(),
@@ -250,17 +305,13 @@ impl StageRunner<'_> {
                 }
             }
             MountType::Secret => {
-                let id = m
-                    .id
-                    .clone()
-                    .unwrap_or_else(|| target.rsplit('/').next().unwrap_or_default().to_owned());
+                let id = m.id.clone().unwrap_or_default();
                 let Some(src) = self.sh.req.secrets.get(&id) else {
                     if m.required {
                         return Err(step_error(step, format!("secret {id} not found")));
                     }
                     return Ok(None);
                 };
-                key.field("secret", &id);
                 Mount {
                     destination: target,
                     kind: "bind".into(),
@@ -282,13 +333,6 @@ impl StageRunner<'_> {
                                 ),
                             ));
                         }
-                        for group in self.sh.context.select(&rel, false)? {
-                            for (p, e) in group {
-                                if e.kind == crate::context::CtxKind::File {
-                                    key.field(&p, &self.sh.context.digest(e)?.to_string());
-                                }
-                            }
-                        }
                         Mount {
                             destination: target,
                             kind: "bind".into(),
@@ -304,7 +348,6 @@ impl StageRunner<'_> {
                                 "a bind mount from another stage must mount its whole file system",
                             ));
                         }
-                        key.field("from", &other.key.to_string());
                         let dirs = lowers(self.sh.store, &self.sh.snapshots, &other)?;
                         let lower: Vec<String> = dirs
                             .iter()
@@ -320,12 +363,7 @@ impl StageRunner<'_> {
                     }
                 }
             }
-            MountType::Ssh => {
-                return Err(BuildError::Step {
-                    step: step.to_owned(),
-                    message: "ssh mounts are not supported".into(),
-                });
-            }
+            MountType::Ssh => return Ok(None),
         }))
     }
 
