@@ -153,13 +153,13 @@ impl StageRunner<'_> {
         let mut h = Sha256Hasher::new();
         h.update(&data);
         let digest: Digest = h.finish();
-        if let Some(want) = &add.checksum {
-            if want != &digest.to_string() {
-                return Err(step_error(
-                    step,
-                    format!("digest mismatch for {url}: expected {want}, got {digest}"),
-                ));
-            }
+        if let Some(want) = &add.checksum
+            && want != &digest.to_string()
+        {
+            return Err(step_error(
+                step,
+                format!("digest mismatch for {url}: expected {want}, got {digest}"),
+            ));
         }
         Ok((data, digest, fetched.last_modified))
     }

@@ -301,15 +301,15 @@ fn entry(rel: String, st: &rustix::fs::Stat, kind: CtxKind, link: Option<String>
         kind,
         mode: st.st_mode & 0o7777,
         size: if kind == CtxKind::File { size } else { 0 },
-        mtime: st.st_mtime as i64,
+        mtime: st.st_mtime,
         link,
-        inode: (st.st_dev as u64, st.st_ino as u64),
-        nlink: st.st_nlink as u64,
+        inode: (st.st_dev, st.st_ino),
+        nlink: st.st_nlink,
         stamp: FileStamp {
             size,
-            mtime_ns: st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64,
-            ctime_ns: st.st_ctime as i64 * 1_000_000_000 + st.st_ctime_nsec as i64,
-            ino: st.st_ino as u64,
+            mtime_ns: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec as i64,
+            ctime_ns: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec as i64,
+            ino: st.st_ino,
         },
     }
 }

@@ -141,14 +141,14 @@ impl StageRunner<'_> {
             }
             None => {
                 for src in &sources {
-                    if let Some(add) = a.add {
-                        if src.starts_with("http://") || src.starts_with("https://") {
-                            let fetched = self.fetch(add, src, &step.name)?;
-                            key.field("url", src)
-                                .field("content", &fetched.1.to_string());
-                            urls.push((src.clone(), fetched));
-                            continue;
-                        }
+                    if let Some(add) = a.add
+                        && (src.starts_with("http://") || src.starts_with("https://"))
+                    {
+                        let fetched = self.fetch(add, src, &step.name)?;
+                        key.field("url", src)
+                            .field("content", &fetched.1.to_string());
+                        urls.push((src.clone(), fetched));
+                        continue;
                     }
                     let mut groups = self.sh.context.select(src, a.parents)?;
                     if let Some(ex) = &excludes {
