@@ -3,7 +3,7 @@
 # busybox-static for fixture images, docker.io, skopeo and umoci for interop
 # tests, runc for containers, jq for scripts.
 set -euo pipefail
-need=(busybox-static docker.io skopeo umoci runc jq ca-certificates)
+need=(busybox-static docker.io skopeo umoci runc jq ca-certificates xz-utils bzip2)
 missing=()
 for p in "${need[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

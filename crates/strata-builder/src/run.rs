@@ -82,33 +82,6 @@ pub(crate) fn open_uncompressed(store: &Store, blob: &Digest) -> Result<Box<dyn 
     })
 }
 
-/// The snapshotter shortens long overlay options to paths relative to
-/// its directory (`Mount::cwd`); the runtime mounts long option lists
-/// itself but wants absolute paths, so they are made absolute again.
-pub(crate) fn absolute_options(m: &strata_snapshot::Mount) -> Vec<String> {
-    let Some(cwd) = &m.cwd else {
-        return m.options.clone();
-    };
-    let abs = |p: &str| {
-        if p.starts_with('/') {
-            p.to_owned()
-        } else {
-            cwd.join(p).to_string_lossy().into_owned()
-        }
-    };
-    m.options
-        .iter()
-        .map(|o| match o.split_once('=') {
-            Some(("lowerdir", v)) => format!(
-                "lowerdir={}",
-                v.split(':').map(abs).collect::<Vec<_>>().join(":")
-            ),
-            Some((k @ ("upperdir" | "workdir"), v)) => format!("{k}={}", abs(v)),
-            _ => o.clone(),
-        })
-        .collect()
-}
-
 impl Runner<'_> {
     /// Runs `spec` on top of `state`. Returns the new layer, or `None` when
     /// the command changed nothing. A non-zero exit is an error carrying
@@ -133,7 +106,7 @@ impl Runner<'_> {
             destination: "/".to_owned(),
             kind: active.mount.kind.clone(),
             source: active.mount.source.clone(),
-            options: absolute_options(&active.mount),
+            options: active.mount.absolute_options(),
         }];
         let started = Instant::now();
         let mut tail: VecDeque<String> = VecDeque::new();

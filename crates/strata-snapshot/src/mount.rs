@@ -47,6 +47,35 @@ impl Mount {
     pub fn data(&self) -> String {
         self.options.join(",")
     }
+
+    /// The options with every path made absolute (against `cwd`), for a
+    /// mounter that can pass long option lists itself (the new mount API)
+    /// and does not `chdir`.
+    pub fn absolute_options(&self) -> Vec<String> {
+        let Some(cwd) = &self.cwd else {
+            return self.options.clone();
+        };
+        let abs = |p: &str| {
+            if p.starts_with('/') {
+                p.to_owned()
+            } else {
+                cwd.join(p).to_string_lossy().into_owned()
+            }
+        };
+        self.options
+            .iter()
+            .map(|o| match o.split_once('=') {
+                Some(("lowerdir", v)) => {
+                    format!(
+                        "lowerdir={}",
+                        v.split(':').map(abs).collect::<Vec<_>>().join(":")
+                    )
+                }
+                Some((k @ ("upperdir" | "workdir"), v)) => format!("{k}={}", abs(v)),
+                _ => o.clone(),
+            })
+            .collect()
+    }
 }
 
 /// A writable snapshot: a container's or a RUN step's root.

@@ -44,6 +44,8 @@ pub(crate) enum Command {
     Inspect(InspectArgs),
     /// Build an image from a Dockerfile.
     Build(BuildArgs),
+    /// Run a command in a new container (foreground; its writable layer is removed afterwards).
+    Run(RunArgs),
     /// Manage the build cache.
     Builder {
         #[command(subcommand)]
@@ -78,6 +80,42 @@ pub(crate) enum ImageCommand {
     Load(LoadArgs),
     /// Import the contents from a tarball to create a filesystem image.
     Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Automatically remove the container when it exits (always, for now).
+    #[arg(long)]
+    pub(crate) rm: bool,
+    /// Set environment variables.
+    #[arg(short, long = "env", value_name = "K=V")]
+    pub(crate) env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(short, long)]
+    pub(crate) workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>]).
+    #[arg(short, long)]
+    pub(crate) user: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image.
+    #[arg(long)]
+    pub(crate) entrypoint: Option<String>,
+    /// Network: host or none.
+    #[arg(long, default_value = "host", value_parser = ["host", "none", "default"])]
+    pub(crate) network: String,
+    /// Container host name.
+    #[arg(long)]
+    pub(crate) hostname: Option<String>,
+    /// Mount the container's root filesystem as read only.
+    #[arg(long)]
+    pub(crate) read_only: bool,
+    /// OCI runtime.
+    #[arg(long, default_value = "runc")]
+    pub(crate) runtime: String,
+    /// The image.
+    pub(crate) image: String,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub(crate) command: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

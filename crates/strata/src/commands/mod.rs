@@ -11,6 +11,7 @@ mod inspect;
 mod load;
 mod prune;
 mod rmi;
+mod run;
 mod save;
 mod tag;
 
@@ -69,6 +70,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             command: SystemCommand::Df(a),
         } => df::run(&open()?, a),
         Command::Build(a) => build::run(&open()?, a),
+        Command::Run(a) => run::run(&open()?, a),
         Command::Builder {
             command: BuilderCommand::Prune(a),
         } => builder_prune::run(&open()?, a),
