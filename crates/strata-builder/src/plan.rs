@@ -51,6 +51,23 @@ pub(crate) fn platform_args(req: &BuildRequest) -> Vec<(String, String)> {
     out
 }
 
+/// Build args Docker passes to every RUN without an `ARG` declaration,
+/// leaving them out of history and cache keys: the proxy settings.
+pub(crate) fn proxy_args(req: &BuildRequest) -> Vec<(String, String)> {
+    const PROXIES: [&str; 5] = [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "FTP_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+    ];
+    req.build_args
+        .iter()
+        .filter(|(k, _)| PROXIES.contains(&k.to_uppercase().as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 impl Plan {
     pub(crate) fn new(df: &Dockerfile, req: &BuildRequest) -> Result<Plan> {
         let lexer = Lexer::new(df.directives.escape);

@@ -152,8 +152,18 @@ impl StageRunner<'_> {
                     }
                     let mut groups = self.sh.context.select(src, a.parents)?;
                     if let Some(ex) = &excludes {
+                        // Patterns are relative to the copied source: a
+                        // file by its name, a directory's entries by their
+                        // path inside it.
                         for g in &mut groups {
-                            g.retain(|(_, e)| !ex.excludes(&e.rel));
+                            let root_is_dir = g
+                                .first()
+                                .is_some_and(|(_, e)| e.kind == crate::context::CtxKind::Dir);
+                            g.retain(|(rel, _)| {
+                                let inner = rel.split_once('/').map_or("", |(_, r)| r);
+                                !(ex.excludes(rel)
+                                    || (root_is_dir && !inner.is_empty() && ex.excludes(inner)))
+                            });
                         }
                         groups.retain(|g| !g.is_empty());
                     }

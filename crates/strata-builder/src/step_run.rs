@@ -154,6 +154,13 @@ impl StageRunner<'_> {
                 extra_mounts.push(mount);
             }
         }
+        // Proxy build args reach the process but stay out of the key.
+        let mut env = env;
+        for (k, v) in crate::plan::proxy_args(self.sh.req) {
+            if !env.iter().any(|e| e.split('=').next() == Some(k.as_str())) {
+                env.push(format!("{k}={v}"));
+            }
+        }
         let spec = RunSpec {
             argv,
             env,

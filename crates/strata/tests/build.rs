@@ -378,3 +378,126 @@ fn builder_prune_empties_the_cache() {
     let again = build(&cli, &ctx, &["-t", "p"]).ok();
     assert!(!again.stderr.contains("CACHED"), "{}", again.stderr);
 }
+
+/// Serves `body` over HTTP on 127.0.0.1 (port chosen by the kernel) for
+/// as many requests as come; returns the base URL.
+fn serve(body: &'static [u8]) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = c.write_all(head.as_bytes());
+            let _ = c.write_all(body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn tree_of(cli: &Cli, image: &str) -> strata_test_support::ImageTree {
+    let tar = cli
+        .scratch()
+        .join(format!("{}.tar", image.replace([':', '/'], "_")));
+    cli.run(&["save", "-o", tar.to_str().unwrap(), image]).ok();
+    strata_test_support::image_tree(&std::fs::read(&tar).unwrap())
+}
+
+#[test]
+fn add_url_downloads_and_checks_the_checksum() {
+    let cli = cli_with_base();
+    let url = serve(b"downloaded\n");
+    let good = strata_core::Digest::sha256(b"downloaded\n");
+    let df = format!("FROM bb:local\nADD --checksum={good} {url}/files/data.txt /dl/\n");
+    let ctx = context(&cli, "ctx", &[("Dockerfile", &df)]);
+    build(&cli, &ctx, &["-t", "url"]).ok();
+    let f = tree_of(&cli, "url").files["dl/data.txt"].clone();
+    assert_eq!(f.content, Some(good));
+    assert_eq!(f.mode, 0o600, "Docker gives downloaded files mode 0600");
+    let bad = format!(
+        "FROM bb:local\nADD --checksum=sha256:{} {url}/x /x\n",
+        "0".repeat(64)
+    );
+    std::fs::write(ctx.join("Dockerfile"), bad).unwrap();
+    let out = build(&cli, &ctx, &[]).fails(1);
+    assert!(out.stderr.contains("digest mismatch"), "{}", out.stderr);
+}
+
+#[test]
+fn copy_parents_exclude_and_from_an_image() {
+    let cli = cli_with_base();
+    let df = "FROM bb:local\n\
+              COPY --parents a/b/one.txt a/c/two.txt /keep/\n\
+              COPY --exclude=*.log logs/ /nolog/\n\
+              COPY --from=bb:local /etc/passwd /from-image/passwd\n";
+    let files = [
+        ("Dockerfile", df),
+        ("a/b/one.txt", "1"),
+        ("a/c/two.txt", "2"),
+        ("logs/x.log", "x"),
+        ("logs/keep.txt", "k"),
+    ];
+    let ctx = context(&cli, "ctx", &files);
+    build(&cli, &ctx, &["-t", "cp"]).ok();
+    let tree = tree_of(&cli, "cp");
+    for p in [
+        "keep/a/b/one.txt",
+        "keep/a/c/two.txt",
+        "nolog/keep.txt",
+        "from-image/passwd",
+    ] {
+        assert!(
+            tree.files.contains_key(p),
+            "{p} missing: {:?}",
+            tree.files.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(!tree.files.contains_key("nolog/x.log"));
+}
+
+#[test]
+fn platform_and_proxy_args() {
+    let cli = cli_with_base();
+    let df = "FROM bb:local\nARG TARGETARCH\nRUN echo \"$TARGETARCH $HTTP_PROXY\" > /args\n";
+    let ctx = context(&cli, "ctx", &[("Dockerfile", df)]);
+    build(
+        &cli,
+        &ctx,
+        &[
+            "--build-arg",
+            "HTTP_PROXY=http://proxy.invalid:3128",
+            "-t",
+            "pa",
+        ],
+    )
+    .ok();
+    let tree = tree_of(&cli, "pa");
+    let arch = strata_core::Platform::host().normalized().architecture;
+    let want =
+        strata_core::Digest::sha256(format!("{arch} http://proxy.invalid:3128\n").as_bytes());
+    assert_eq!(tree.files["args"].content, Some(want));
+    // The proxy reaches RUN but neither history nor the cache key.
+    let history = cli
+        .run(&["history", "--no-trunc", "--format", "{{.CreatedBy}}", "pa"])
+        .ok()
+        .stdout;
+    assert!(!history.contains("proxy.invalid"), "{history}");
+    let again = build(
+        &cli,
+        &ctx,
+        &[
+            "--build-arg",
+            "HTTP_PROXY=http://other.invalid",
+            "-t",
+            "pa2",
+        ],
+    )
+    .ok();
+    assert!(again.stderr.contains("CACHED"), "{}", again.stderr);
+}
