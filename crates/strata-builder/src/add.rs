@@ -30,7 +30,7 @@ fn decompressor<'a>(mut r: BufReader<Box<dyn Read + 'a>>) -> io::Result<Box<dyn 
 }
 
 /// Whether 512 bytes form a tar header (valid checksum).
-fn is_tar_header(block: &[u8]) -> bool {
+pub fn is_tar_header(block: &[u8]) -> bool {
     if block.len() < 512 || block.iter().all(|b| *b == 0) {
         return false;
     }

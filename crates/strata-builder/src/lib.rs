@@ -38,6 +38,7 @@ mod step_copy;
 mod step_run;
 mod user;
 
+pub use add::is_tar_header;
 pub use build::{
     BaseImages, BuildRequest, BuildResult, Fetched, Fetcher, NetworkMode, NoFetch, StoreImages,
     build,

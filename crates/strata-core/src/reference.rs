@@ -509,6 +509,14 @@ pub fn path_match(pattern: &str, name: &str) -> bool {
 /// malformed pattern (`[`, `[a-]`, `[]a]`, a trailing `\`) is an error
 /// whatever the name, as Docker reports for `--filter reference=`.
 pub fn try_path_match(pattern: &str, name: &str) -> Result<bool, PatternError> {
+    go_path_match(pattern, name, true)
+}
+
+/// Go's `path.Match` (and `filepath.Match` on Unix). With `check_rest`,
+/// a malformed pattern is an error even after the name stopped matching
+/// (Go 1.20 and later); without, only what matching read is checked (Go
+/// 1.19 and earlier, whose behaviour `.dockerignore` matching inherits).
+pub fn go_path_match(pattern: &str, name: &str, check_rest: bool) -> Result<bool, PatternError> {
     let mut pattern = pattern.as_bytes();
     let mut name = name.as_bytes();
     'pattern: while !pattern.is_empty() {
@@ -539,8 +547,8 @@ pub fn try_path_match(pattern: &str, name: &str) -> Result<bool, PatternError> {
                 i += 1;
             }
         }
-        // No match: still report a malformed rest of the pattern.
-        while !pattern.is_empty() {
+        // No match: newer Go still reports a malformed rest of the pattern.
+        while check_rest && !pattern.is_empty() {
             let (_, chunk, rest) = scan_chunk(pattern);
             pattern = rest;
             match_chunk(chunk, b"")?;

@@ -38,21 +38,7 @@ fn looks_like_tar(data: &[u8]) -> bool {
         strata_core::Compression::None => Box::new(data),
     };
     let _ = reader.take(512).read_to_end(&mut head);
-    head.len() == 512
-        && tar::Header::from_byte_slice(&head).cksum().is_ok_and(|c| {
-            let sum: u32 = head
-                .iter()
-                .enumerate()
-                .map(|(i, b)| {
-                    if (148..156).contains(&i) {
-                        32
-                    } else {
-                        u32::from(*b)
-                    }
-                })
-                .sum();
-            sum == c
-        })
+    strata_builder::is_tar_header(&head)
 }
 
 fn unpack_context(data: &[u8], dir: &Path) -> Result<()> {
