@@ -21,7 +21,8 @@ use crate::snapshots::Snapshots;
 
 impl Snapshots {
     /// Deletes committed snapshots for which `keep` is false, and `tmp/`
-    /// and `active/` dirs whose owning process is gone; returns the bytes
+    /// and `active/` dirs whose owning process is gone (persistent active
+    /// snapshots, containers' writable layers, stay); returns the bytes
     /// freed (allocated blocks, hard links counted once).
     pub fn prune(&self, keep: &dyn Fn(&Digest) -> bool) -> Result<u64> {
         let mut freed = 0;
@@ -55,6 +56,9 @@ impl Snapshots {
         }
         for (_, path) in list(&self.dir().join("active"))? {
             let owner = std::fs::read_to_string(path.join("owner")).ok();
+            if owner.as_deref() == Some(crate::snapshots::PERSISTENT) {
+                continue;
+            }
             let live = owner
                 .as_deref()
                 .and_then(Owner::parse_file)

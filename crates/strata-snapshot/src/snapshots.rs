@@ -10,8 +10,13 @@ use strata_core::Digest;
 use tempfile::TempDir;
 
 use crate::error::{Result, SnapshotError};
+use crate::mount::Mount;
 use crate::mount::{self, Active};
 use crate::owner::Owner;
+
+/// The `owner` file of an active snapshot that no process owns (a
+/// container's writable layer): `prune` leaves it alone.
+pub(crate) const PERSISTENT: &str = "persistent\n";
 use crate::unpack::unpack_into;
 
 /// The snapshots under one directory.
@@ -84,7 +89,37 @@ impl Snapshots {
     /// first): creates its upper and work dirs and returns the mount that
     /// makes its root. With no lowers the mount is a bind of the upper dir.
     pub fn prepare(&self, key: &str, lowers: &[PathBuf]) -> Result<Active> {
+        self.prepare_with(key, lowers, false)
+    }
+
+    /// Like [`Snapshots::prepare`], for a container's writable layer: it
+    /// outlives the process that made it (`prune` never removes it) until
+    /// [`Snapshots::remove`]. Reopen it later with [`Snapshots::reopen`].
+    pub fn prepare_persistent(&self, key: &str, lowers: &[PathBuf]) -> Result<Active> {
+        self.prepare_with(key, lowers, true)
+    }
+
+    /// The active snapshot `key` made earlier (by any process), with its
+    /// mount description over the same `lowers`.
+    pub fn reopen(&self, key: &str, lowers: &[PathBuf]) -> Result<Active> {
         mount::check_key(key)?;
+        let adir = self.active_dir(key);
+        if !adir.join("upper").is_dir() {
+            return Err(SnapshotError::NotFound {
+                what: "active snapshot",
+                path: adir,
+            });
+        }
+        let (upper, work, mount) = self.mount_for(key, lowers)?;
+        Ok(Active {
+            key: key.to_owned(),
+            upper,
+            work,
+            mount,
+        })
+    }
+
+    fn mount_for(&self, key: &str, lowers: &[PathBuf]) -> Result<(PathBuf, PathBuf, Mount)> {
         for l in lowers {
             if !l.is_dir() {
                 return Err(SnapshotError::NotFound {
@@ -107,6 +142,13 @@ impl Snapshots {
                 .collect::<Result<Vec<_>>>()?;
             mount::overlay_relative(&self.dir, &shorts, key)?
         };
+        Ok((upper, work, mount))
+    }
+
+    fn prepare_with(&self, key: &str, lowers: &[PathBuf], persistent: bool) -> Result<Active> {
+        mount::check_key(key)?;
+        let adir = self.active_dir(key);
+        let (upper, work, mount) = self.mount_for(key, lowers)?;
         if adir.exists() {
             return Err(SnapshotError::ActiveExists {
                 key: key.to_owned(),
@@ -117,8 +159,12 @@ impl Snapshots {
         // file and prune never sees one half made.
         let tmp = self.tempdir()?;
         let owner = tmp.path().join("owner");
-        std::fs::write(&owner, Owner::current().file_contents())
-            .map_err(SnapshotError::io("write", &owner))?;
+        let contents = if persistent {
+            PERSISTENT.to_owned()
+        } else {
+            Owner::current().file_contents()
+        };
+        std::fs::write(&owner, contents).map_err(SnapshotError::io("write", &owner))?;
         for sub in ["upper", "work"] {
             let p = tmp.path().join(sub);
             std::fs::create_dir(&p).map_err(SnapshotError::io("create directory", &p))?;

@@ -239,3 +239,19 @@ fn root_scratch_snapshot_is_a_bind_mount() {
     let c = f.snaps.commit(active, &chain("scratch")).unwrap();
     assert_eq!(std::fs::read(c.join("hello")).unwrap(), b"from scratch");
 }
+
+/// A container's writable layer outlives the process that made it: prune
+/// keeps it, and reopen gives back its mount.
+#[test]
+fn persistent_active_snapshots_survive_prune_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = strata_snapshot::Snapshots::open(dir.path()).unwrap();
+    let active = snaps.prepare_persistent("ctr-1", &[]).unwrap();
+    std::fs::write(active.upper.join("kept"), b"x").unwrap();
+    snaps.prune(&|_| false).unwrap();
+    let again = snaps.reopen("ctr-1", &[]).unwrap();
+    assert_eq!(std::fs::read(again.upper.join("kept")).unwrap(), b"x");
+    assert_eq!(again.mount, active.mount);
+    snaps.remove(again).unwrap();
+    assert!(snaps.reopen("ctr-1", &[]).is_err());
+}
