@@ -26,6 +26,17 @@
 //! file_hashes(path PK = absolute context path, size, mtime_ns, ctime_ns, ino,
 //!             digest)
 //! ```
+//!
+//! Version 3 adds containers and volumes:
+//!
+//! ```text
+//! containers(id PK, name UNIQUE, image = config digest, image_manifest,
+//!            image_ref, spec = JSON owned by strata-container, created_ns,
+//!            status, pid, shim_pid, shim_start, exit_code, started_ns,
+//!            finished_ns, restart_count, error)
+//! volumes(name PK, created_ns, labels JSON, anonymous)
+//! container_volumes(container -> containers.id ON DELETE CASCADE, volume)
+//! ```
 
 use std::path::Path;
 use std::time::Duration;
@@ -34,7 +45,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::Result;
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE images (
@@ -94,6 +105,39 @@ CREATE TABLE file_hashes (
 );
 ";
 
+const SCHEMA_V3: &str = "
+CREATE TABLE containers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    image TEXT NOT NULL,
+    image_manifest TEXT NOT NULL,
+    image_ref TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    created_ns INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    pid INTEGER,
+    shim_pid INTEGER,
+    shim_start INTEGER,
+    exit_code INTEGER,
+    started_ns INTEGER,
+    finished_ns INTEGER,
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX containers_image ON containers(image);
+CREATE TABLE volumes (
+    name TEXT PRIMARY KEY,
+    created_ns INTEGER NOT NULL,
+    labels TEXT NOT NULL,
+    anonymous INTEGER NOT NULL
+);
+CREATE TABLE container_volumes (
+    container TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    volume TEXT NOT NULL,
+    PRIMARY KEY (container, volume)
+);
+";
+
 /// Opens the database, creating or migrating the schema.
 pub(crate) fn open(path: &Path) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
@@ -127,6 +171,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 2 {
         tx.execute_batch(SCHEMA_V2)?;
+    }
+    if current < 3 {
+        tx.execute_batch(SCHEMA_V3)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

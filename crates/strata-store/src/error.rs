@@ -13,6 +13,12 @@ pub enum StoreError {
     /// No image matches what the user named.
     #[error("No such image: {0}")]
     ImageNotFound(String),
+    /// No container matches what the user named.
+    #[error("No such container: {0}")]
+    ContainerNotFound(String),
+    /// No volume has this name.
+    #[error("get {0}: no such volume")]
+    VolumeNotFound(String),
     /// A blob is absent.
     #[error("blob {0} not found in the store")]
     BlobNotFound(Digest),
@@ -98,7 +104,10 @@ impl StoreError {
 impl Categorized for StoreError {
     fn category(&self) -> ErrorCategory {
         match self {
-            StoreError::ImageNotFound(_) | StoreError::BlobNotFound(_) => ErrorCategory::NotFound,
+            StoreError::ImageNotFound(_)
+            | StoreError::ContainerNotFound(_)
+            | StoreError::VolumeNotFound(_)
+            | StoreError::BlobNotFound(_) => ErrorCategory::NotFound,
             StoreError::DigestMismatch { .. } => ErrorCategory::DataLoss,
             StoreError::Ambiguous(_)
             | StoreError::InvalidArchive(_)

@@ -73,6 +73,13 @@ impl Store {
         for s in strings("SELECT id FROM images")? {
             roots.extend(s.parse().ok().map(|d| (d, false)));
         }
+        // A container keeps its image whole, even after `rmi -f`.
+        for s in strings("SELECT image_manifest FROM containers")? {
+            roots.extend(s.parse().ok().map(|d| (d, true)));
+        }
+        for s in strings("SELECT image FROM containers")? {
+            roots.extend(s.parse().ok().map(|d| (d, false)));
+        }
         for s in strings("SELECT layer FROM build_cache WHERE layer IS NOT NULL")? {
             roots.extend(s.parse().ok().map(|d| (d, false)));
         }

@@ -8,7 +8,9 @@
 //! ├── metadata-v1.db           SQLite in WAL mode: images, names, layers, leases, build cache
 //! ├── snapshots-v1/            unpacked layers for containers (strata-snapshot's layout)
 //! ├── cache-mounts-v1/<id>/    contents of RUN --mount=type=cache, kept between builds
-//! └── runtime-v1/              OCI bundles and runc state (strata-runtime's layout)
+//! ├── runtime-v1/              OCI bundles and runc state (strata-runtime's layout)
+//! ├── containers-v1/<id>/      a container's json-file log and files
+//! └── volumes-v1/<name>/_data  volume contents
 //! ```
 //!
 //! A change to this tree or to the meaning of a file bumps the version and
@@ -74,6 +76,16 @@ impl Layout {
     /// Container bundles and runtime state (owned by strata-runtime).
     pub fn runtime_dir(&self) -> PathBuf {
         self.root.join("runtime-v1")
+    }
+
+    /// Per-container files (logs).
+    pub fn containers_dir(&self) -> PathBuf {
+        self.root.join("containers-v1")
+    }
+
+    /// Volume data: `<name>/_data`.
+    pub fn volumes_dir(&self) -> PathBuf {
+        self.root.join("volumes-v1")
     }
 
     /// The metadata database.

@@ -11,7 +11,9 @@
 //! ├── metadata-v1.db           SQLite in WAL mode: images, names, layers, leases, build cache
 //! ├── snapshots-v1/            unpacked layers for containers (strata-snapshot)
 //! ├── cache-mounts-v1/<id>/    contents of RUN --mount=type=cache
-//! └── runtime-v1/              OCI bundles and runc state (strata-runtime)
+//! ├── runtime-v1/              OCI bundles and runc state (strata-runtime)
+//! ├── containers-v1/<id>/      a container's log and files
+//! └── volumes-v1/<name>/_data  volume contents
 //! ```
 //!
 //! - [`Store`]: open a root; look images up ([`Store::resolve`]) the way
@@ -32,6 +34,7 @@
 mod archive;
 mod blobs;
 mod build_cache;
+mod containers;
 mod db;
 mod error;
 mod gc;
@@ -47,6 +50,7 @@ mod stream;
 pub use archive::{ArchiveFormat, LoadOptions, LoadedImage, SaveItem};
 pub use blobs::BlobWriter;
 pub use build_cache::{CachePrune, CachePruneReport, CacheRecord, FileStamp};
+pub use containers::{ContainerRecord, ContainerStatus, VolumeRecord};
 pub use error::{Result, StoreError};
 pub use gc::GcReport;
 pub use images::{ImageRecord, LayerInfo, MovedName, NameRecord, NewImage};

@@ -91,6 +91,18 @@ impl Store {
         let image = self.resolve(input)?;
         let mut records = Vec::new();
         if !is_id_prefix(&image.id, input) {
+            // Untagging the last name of an image a container uses would
+            // leave it dangling, so that needs -f.
+            if !force
+                && is_single_reference(&self.names_of(&image.id)?)
+                && let Some(c) = self.containers_using(&image.id)?.first()
+            {
+                return Err(StoreError::Conflict(format!(
+                    "conflict: unable to remove repository reference \"{input}\" (must force) - container {} is using its referenced image {}",
+                    c.short_id(),
+                    short(&image.id)
+                )));
+            }
             let named = match reference::parse_any(input) {
                 Ok(AnyReference::Named(r)) => r,
                 _ => return Err(StoreError::ImageNotFound(input.to_owned())),
@@ -124,7 +136,8 @@ impl Store {
         } else {
             let refs = self.names_of(&image.id)?;
             if is_single_reference(&refs) {
-                self.check_hard_conflicts(&image)?;
+                // Names do not stop an ID removal here; containers do.
+                self.check_conflicts(&image, !force, false)?;
                 for r in refs {
                     self.remove_name(&r.reference)?;
                     records.push(DeleteRecord::Untagged(r.reference));
@@ -135,16 +148,43 @@ impl Store {
         Ok(records)
     }
 
-    fn check_hard_conflicts(&self, image: &ImageRecord) -> Result<()> {
+    /// Docker's delete conflicts. Hard ones (a child image, a running
+    /// container) hold even with -f; soft ones (other names, a stopped
+    /// container) only when `soft` is set, names only when `names` is.
+    fn check_conflicts(&self, image: &ImageRecord, soft: bool, names: bool) -> Result<()> {
+        let conflict = |hard: bool, why: String| {
+            let how = if hard {
+                "cannot be forced"
+            } else {
+                "must be forced"
+            };
+            Err(StoreError::Conflict(format!(
+                "conflict: unable to delete {} ({how}) - {why}",
+                short(&image.id)
+            )))
+        };
         let has_child = self
             .images()?
             .iter()
             .any(|i| i.parent.as_ref() == Some(&image.id));
         if has_child {
-            return Err(StoreError::Conflict(format!(
-                "conflict: unable to delete {} (cannot be forced) - image has dependent child images",
-                short(&image.id)
-            )));
+            return conflict(true, "image has dependent child images".into());
+        }
+        let users = self.containers_using(&image.id)?;
+        if let Some(c) = users.iter().find(|c| c.is_running()) {
+            return conflict(
+                true,
+                format!("image is being used by running container {}", c.short_id()),
+            );
+        }
+        if soft && names && !self.names_of(&image.id)?.is_empty() {
+            return conflict(false, "image is referenced in multiple repositories".into());
+        }
+        if soft && let Some(c) = users.first() {
+            return conflict(
+                false,
+                format!("image is being used by stopped container {}", c.short_id()),
+            );
         }
         Ok(())
     }
@@ -155,14 +195,8 @@ impl Store {
         force: bool,
         records: &mut Vec<DeleteRecord>,
     ) -> Result<()> {
-        self.check_hard_conflicts(image)?;
+        self.check_conflicts(image, !force, true)?;
         let refs = self.names_of(&image.id)?;
-        if !force && !refs.is_empty() {
-            return Err(StoreError::Conflict(format!(
-                "conflict: unable to delete {} (must be forced) - image is referenced in multiple repositories",
-                short(&image.id)
-            )));
-        }
         for r in refs {
             self.remove_name(&r.reference)?;
             records.push(DeleteRecord::Untagged(r.reference));
@@ -208,6 +242,10 @@ impl Store {
             let names = self.names_of(&image.id)?;
             let dangling = !names.iter().any(NameRecord::is_tag);
             if !all && (!dangling || parents.contains(&image.id)) {
+                continue;
+            }
+            // An image a container was made from is in use.
+            if !self.containers_using(&image.id)?.is_empty() {
                 continue;
             }
             let result = if names.is_empty() {
