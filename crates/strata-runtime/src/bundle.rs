@@ -11,6 +11,7 @@
 //! │   ├── resolv.conf      copy of the host's, bind-mounted read-only
 //! │   ├── hosts            localhost and the host name, bind-mounted
 //! │   ├── hostname         the host name, bind-mounted
+//! │   ├── pid              the process's host PID (long-lived containers)
 //! │   └── runc.log         runc's own log (JSON lines)
 //! └── runc/                runc's --root: runc's state, <id>/state.json
 //! ```
@@ -32,8 +33,9 @@ use crate::error::Result;
 pub(crate) const ROOTFS: &str = "rootfs";
 
 /// The files this crate writes into a bundle (besides `rootfs/`).
-const FILES: [&str; 5] = [
+const FILES: [&str; 6] = [
     "config.json",
+    "pid",
     "resolv.conf",
     "hosts",
     "hostname",
@@ -82,6 +84,11 @@ impl Bundle {
 
     pub(crate) fn hostname(&self) -> PathBuf {
         self.dir.join("hostname")
+    }
+
+    /// Where `runc create` writes the process's host PID.
+    pub(crate) fn pid_file(&self) -> PathBuf {
+        self.dir.join("pid")
     }
 
     pub(crate) fn log(&self) -> PathBuf {

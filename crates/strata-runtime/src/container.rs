@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::bundle::Bundle;
 use crate::error::{Error, Result};
 use crate::mounter::Mounter;
+use crate::profile::Profile;
 use crate::request::RunRequest;
 use crate::runc::{self, Runc};
 use crate::spec;
@@ -38,6 +39,7 @@ impl<'a> Prepared<'a> {
     /// points. `host_resolv_conf` is the file copied to `/etc/resolv.conf`.
     pub(crate) fn new(
         req: &RunRequest<'_>,
+        profile: &Profile,
         runc: Runc,
         mounter: &'a dyn Mounter,
         host_resolv_conf: &Path,
@@ -107,7 +109,7 @@ impl<'a> Prepared<'a> {
             };
             make_stub(top, &root, &m.destination, kind)?;
         }
-        let config = spec::spec(req, &prepared.bundle)?;
+        let config = spec::spec(req, &prepared.bundle, profile)?;
         prepared
             .bundle
             .write_config(&spec::to_json(&config, req.id)?)?;
@@ -174,20 +176,31 @@ impl<'a> Prepared<'a> {
     /// its files. Stubs it made cannot be told from content any more; the
     /// snapshot they are in was never committed.
     fn remove_leftovers(&mut self) -> Result<()> {
-        if self.runc.has_state(&self.id) {
-            self.runc.delete(&self.id)?;
-        }
-        runc::remove_cgroups(&self.id);
-        let root = self.bundle.rootfs();
-        // Stacked mounts come off one per call; a bounded loop ends even
-        // if the mounter keeps succeeding.
-        for _ in 0..64 {
-            if self.mounter.unmount(&root, true).is_err() {
-                break;
-            }
-        }
-        self.bundle.remove()
+        remove_leftovers(&self.bundle, &self.runc, self.mounter, &self.id)
     }
+}
+
+/// What [`Prepared::remove_leftovers`] does, for a container whose
+/// `Prepared` lived in a process that is gone.
+pub(crate) fn remove_leftovers(
+    bundle: &Bundle,
+    runc: &Runc,
+    mounter: &dyn Mounter,
+    id: &str,
+) -> Result<()> {
+    if runc.has_state(id) {
+        runc.delete(id)?;
+    }
+    runc::remove_cgroups(id);
+    let root = bundle.rootfs();
+    // Stacked mounts come off one per call; a bounded loop ends even
+    // if the mounter keeps succeeding.
+    for _ in 0..64 {
+        if mounter.unmount(&root, true).is_err() {
+            break;
+        }
+    }
+    bundle.remove()
 }
 
 impl Drop for Prepared<'_> {

@@ -113,7 +113,7 @@ fn prepare_writes_the_bundle_and_cleanup_removes_everything() {
     let rootfs = rootfs();
     let req = request(&f, &rootfs, &mounts);
     let mounter = FakeMounter::default();
-    let mut p = Prepared::new(&req, runc(&f), &mounter, &f.resolv).unwrap();
+    let mut p = Prepared::new(&req, &Profile::default(), runc(&f), &mounter, &f.resolv).unwrap();
     let b = p.bundle().clone();
     let root = b.rootfs();
     assert_eq!(
@@ -174,7 +174,7 @@ fn a_clean_run_leaves_no_bundle() {
     let rootfs = rootfs();
     let req = request(&f, &rootfs, &[]);
     let mounter = FakeMounter::default();
-    let mut p = Prepared::new(&req, runc(&f), &mounter, &f.resolv).unwrap();
+    let mut p = Prepared::new(&req, &Profile::default(), runc(&f), &mounter, &f.resolv).unwrap();
     p.cleanup().unwrap();
     assert!(!p.bundle().exists());
     assert_eq!(list(&f.state.join("bundles")), Vec::<String>::new());
@@ -190,7 +190,7 @@ fn a_failed_mount_is_named_and_undone_on_drop() {
         fail_mount: Some("/opt/more"),
         ..FakeMounter::default()
     };
-    let err = Prepared::new(&req, runc(&f), &mounter, &f.resolv)
+    let err = Prepared::new(&req, &Profile::default(), runc(&f), &mounter, &f.resolv)
         .err()
         .expect("mount fails");
     let msg = err.to_string();
@@ -217,7 +217,7 @@ fn a_busy_mount_is_detached_lazily() {
         busy: true,
         ..FakeMounter::default()
     };
-    let mut p = Prepared::new(&req, runc(&f), &mounter, &f.resolv).unwrap();
+    let mut p = Prepared::new(&req, &Profile::default(), runc(&f), &mounter, &f.resolv).unwrap();
     p.cleanup().unwrap();
     let calls = mounter.calls.borrow().clone();
     assert!(
@@ -233,7 +233,7 @@ fn leftovers_of_a_crashed_run_with_the_same_id_are_removed() {
     let rootfs = rootfs();
     let req = request(&f, &rootfs, &[]);
     let mounter = FakeMounter::default();
-    let crashed = Prepared::new(&req, runc(&f), &mounter, &f.resolv).unwrap();
+    let crashed = Prepared::new(&req, &Profile::default(), runc(&f), &mounter, &f.resolv).unwrap();
     std::mem::forget(crashed); // as if the process died here
     let b = Bundle::new(&f.state, "c1");
     // A crash leaves stubs in a directory that is a plain directory here;
@@ -254,7 +254,7 @@ fn leftovers_of_a_crashed_run_with_the_same_id_are_removed() {
         let _ = std::fs::remove_dir(&p);
     }
     mounter.calls.borrow_mut().clear();
-    let mut p = Prepared::new(&req, runc(&f), &mounter, &f.resolv).unwrap();
+    let mut p = Prepared::new(&req, &Profile::default(), runc(&f), &mounter, &f.resolv).unwrap();
     assert!(mounter.calls.borrow()[0].starts_with("detach "));
     p.cleanup().unwrap();
     assert!(!b.exists());
@@ -265,7 +265,7 @@ fn an_invalid_request_touches_nothing() {
     let f = fixture();
     let req = request(&f, &[], &[]);
     let mounter = FakeMounter::default();
-    assert!(Prepared::new(&req, runc(&f), &mounter, &f.resolv).is_err());
+    assert!(Prepared::new(&req, &Profile::default(), runc(&f), &mounter, &f.resolv).is_err());
     assert!(mounter.calls.borrow().is_empty());
     assert!(!f.state.exists());
 }

@@ -2,10 +2,11 @@
 //! path or command involved; the CLI maps them to exit codes through
 //! [`ErrorCategory`].
 //!
-//! A process that runs and fails is not an error: [`run`](crate::run)
-//! returns its [`ExitStatus`](crate::ExitStatus). Errors are about the
-//! machinery: a missing runtime, a mount that fails, a bundle that cannot
-//! be written or cleaned up.
+//! A process that runs and fails is not an error: [`run`](crate::run),
+//! [`exec`](crate::exec) and [`serve`](crate::serve) return its
+//! [`ExitStatus`](crate::ExitStatus). Errors are about the machinery: a
+//! missing runtime, a mount that fails, a bundle that cannot be written or
+//! cleaned up, a container that is not running.
 
 use std::io;
 use std::path::PathBuf;
@@ -97,6 +98,53 @@ pub enum Error {
         /// Why.
         source: oci_spec::OciSpecError,
     },
+    /// The command cannot be executed in the container: not found (exit
+    /// code 127) or not executable (126), as Docker reports them.
+    #[error("{message}")]
+    CannotExecute {
+        /// The container ID.
+        id: String,
+        /// Docker's exit code: 127 or 126.
+        code: i32,
+        /// runc's message, e.g. `exec: "nosuch": executable file not
+        /// found in $PATH`.
+        message: String,
+    },
+    /// The container has no running process (it never started, it
+    /// exited, or its runtime state is gone).
+    #[error("container {id} is not running")]
+    NotRunning {
+        /// The container ID.
+        id: String,
+    },
+    /// A process could not be started inside a running container (other
+    /// than a command that cannot be executed, which is an exit status).
+    #[error("cannot exec in container {id}: {message}")]
+    Exec {
+        /// The container ID.
+        id: String,
+        /// runc's error message.
+        message: String,
+    },
+    /// A container's state files under the state directory are missing,
+    /// unreadable, or from an unknown layout version.
+    #[error("bad state for container {id} in {}: {reason}", dir.display())]
+    State {
+        /// The container ID.
+        id: String,
+        /// Its state directory.
+        dir: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A shim could not be started, or it did not detach.
+    #[error("cannot start shim {}: {reason}", program.display())]
+    Shim {
+        /// The program that was to become the shim.
+        program: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// A file system operation failed (the message names the path).
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -115,15 +163,19 @@ impl Categorized for Error {
     fn category(&self) -> ErrorCategory {
         match self {
             Error::InvalidRequest { .. } => ErrorCategory::InvalidArgument,
-            Error::RuntimeNotFound { .. } | Error::Start { .. } => {
-                ErrorCategory::FailedPrecondition
-            }
+            Error::RuntimeNotFound { .. }
+            | Error::Start { .. }
+            | Error::NotRunning { .. }
+            | Error::CannotExecute { .. }
+            | Error::Exec { .. } => ErrorCategory::FailedPrecondition,
+            Error::State { .. } => ErrorCategory::NotFound,
             Error::Spawn { .. }
             | Error::Command { .. }
             | Error::Mount { .. }
             | Error::Unmount { .. }
             | Error::MountPoint { .. }
             | Error::Spec { .. }
+            | Error::Shim { .. }
             | Error::Io(_) => ErrorCategory::Internal,
         }
     }

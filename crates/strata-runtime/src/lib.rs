@@ -74,12 +74,16 @@
 #![deny(missing_docs)]
 
 mod bundle;
+mod caps;
 mod container;
+mod container_spec;
 mod defaults;
 mod error;
 mod mounter;
+mod profile;
 mod request;
 mod runc;
+mod shim;
 mod spec;
 mod stubs;
 
@@ -89,11 +93,24 @@ pub use error::{Error, Result};
 pub use mounter::{HostMounter, Mounter};
 pub use request::{DEFAULT_RUNTIME, ExitStatus, Mount, Network, Process, RunRequest, Stream};
 
+pub use container_spec::{ContainerSpec, INIT_PATH, Resources};
+pub use shim::{ExecSpec, cleanup_leftovers, exec, is_running, serve};
+
 use container::Prepared;
+use profile::Profile;
 use runc::Runc;
 
 /// The host file copied into every container as `/etc/resolv.conf`.
 const HOST_RESOLV_CONF: &str = "/etc/resolv.conf";
+
+/// The capability names (`CAP_*`) a container gets under Docker's rules
+/// for `--cap-add`, `--cap-drop` and `--privileged` on this host; an
+/// unknown or unavailable name is an [`Error::InvalidRequest`].
+pub fn capabilities(add: &[String], drop: &[String], privileged: bool) -> Result<Vec<String>> {
+    caps::tweak(add, drop, privileged, caps::host_bounding())
+        .map(|names| names.into_iter().map(str::to_owned).collect())
+        .map_err(|reason| Error::invalid("exec", reason))
+}
 
 /// Runs `req` to completion, passing output chunks to `output` as they
 /// arrive (on this thread), and returns how the process ended. A process
@@ -116,7 +133,13 @@ pub fn run_with(
     output: &mut dyn FnMut(Stream, &[u8]),
 ) -> Result<ExitStatus> {
     let runc = Runc::find(req.runtime, bundle::Bundle::runc_root(req.state_dir))?;
-    let mut prepared = Prepared::new(req, runc, mounter, Path::new(HOST_RESOLV_CONF))?;
+    let mut prepared = Prepared::new(
+        req,
+        &Profile::default(),
+        runc,
+        mounter,
+        Path::new(HOST_RESOLV_CONF),
+    )?;
     tracing::debug!(id = req.id, bundle = %prepared.bundle().dir().display(), "starting container");
     let result = prepared.runc().run(req.id, prepared.bundle(), output);
     let cleaned = prepared.cleanup();

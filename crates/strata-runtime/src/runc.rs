@@ -129,6 +129,160 @@ impl Runc {
         }
     }
 
+    /// `runc create`: creates container `id` from `bundle` with the given
+    /// standard streams (the process inherits them), and returns the host
+    /// PID of its process, which waits for [`Runc::start`].
+    pub(crate) fn create(
+        &self,
+        id: &str,
+        bundle: &Bundle,
+        stdin: Stdio,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Result<i32> {
+        let mut cmd = self.command();
+        cmd.arg("--log")
+            .arg(bundle.log())
+            .arg("--log-format")
+            .arg("json")
+            .arg("create")
+            .arg("--bundle")
+            .arg(bundle.dir())
+            .arg("--pid-file")
+            .arg(bundle.pid_file())
+            .arg(id)
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(stderr);
+        let status = cmd.status().map_err(|source| Error::Spawn {
+            binary: self.binary.clone(),
+            source,
+        })?;
+        // `cmd` still holds the pipes' write ends: close them now so the
+        // reader sees the end of output when the process exits.
+        drop(cmd);
+        if !status.success() {
+            let message = log_errors(&bundle.log())
+                .pop()
+                .unwrap_or_else(|| format!("runc create failed: {status}"));
+            return Err(match exec_failure_code(&message) {
+                Some(code) => Error::CannotExecute {
+                    id: id.to_owned(),
+                    code,
+                    message,
+                },
+                None => Error::Start {
+                    id: id.to_owned(),
+                    message,
+                },
+            });
+        }
+        let text = std::fs::read_to_string(bundle.pid_file())?;
+        text.trim().parse().map_err(|_| Error::Start {
+            id: id.to_owned(),
+            message: format!("runc wrote a bad pid file: {text:?}"),
+        })
+    }
+
+    /// `runc start`: lets created container `id` run its command.
+    pub(crate) fn start(&self, id: &str) -> Result<()> {
+        self.simple(&["start", id], id)
+    }
+
+    /// `runc state`: the container's status (`created`, `running`,
+    /// `stopped`), or `None` when runc does not know it.
+    pub(crate) fn state(&self, id: &str) -> Option<String> {
+        #[derive(Deserialize)]
+        struct State {
+            status: String,
+        }
+        if !self.has_state(id) {
+            return None;
+        }
+        let out = self
+            .command()
+            .args(["state", id])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        let state: State = serde_json::from_slice(&out.stdout).ok()?;
+        Some(state.status)
+    }
+
+    /// `runc exec --process FILE id` in the foreground with this process's
+    /// standard streams; runc forwards signals to the process.
+    pub(crate) fn exec(
+        &self,
+        id: &str,
+        process: &Path,
+        log: &Path,
+        tty: bool,
+    ) -> Result<ExitStatus> {
+        let mut cmd = self.command();
+        cmd.arg("--log")
+            .arg(log)
+            .arg("--log-format")
+            .arg("json")
+            .arg("exec")
+            .arg("--process")
+            .arg(process);
+        if tty {
+            cmd.arg("--tty");
+        }
+        cmd.arg(id);
+        let status = cmd.status().map_err(|source| Error::Spawn {
+            binary: self.binary.clone(),
+            source,
+        })?;
+        let status = match status.code() {
+            Some(code) => ExitStatus::from_runc_code(code),
+            None => ExitStatus::Signaled(
+                std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(9),
+            ),
+        };
+        match (status, log_errors(log).pop()) {
+            (ExitStatus::Exited(c), Some(message)) if c != 0 => {
+                Err(match exec_failure_code(&message) {
+                    Some(code) => Error::CannotExecute {
+                        id: id.to_owned(),
+                        code,
+                        message,
+                    },
+                    None => Error::Exec {
+                        id: id.to_owned(),
+                        message,
+                    },
+                })
+            }
+            _ => Ok(status),
+        }
+    }
+
+    /// Runs `runc ARGS` and turns a failure into [`Error::Command`].
+    fn simple(&self, args: &[&str], id: &str) -> Result<()> {
+        let out = self
+            .command()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| Error::Spawn {
+                binary: self.binary.clone(),
+                source,
+            })?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(Error::Command {
+            command: format!("{} {}", self.binary.display(), args.join(" ")),
+            message: format!(
+                "{}: {} (container {id})",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        })
+    }
+
     /// Whether runc keeps state for container `id`.
     pub(crate) fn has_state(&self, id: &str) -> bool {
         self.root.join(id).exists()
@@ -167,7 +321,7 @@ fn is_executable(path: &Path) -> bool {
 
 /// Forwards chunks from both pipes to `output` on this thread (the
 /// callback need not be `Send`), until both are closed.
-fn pump(
+pub(crate) fn pump(
     stdout: impl Read + Send,
     stderr: impl Read + Send,
     output: &mut dyn FnMut(Stream, &[u8]),

@@ -13,14 +13,16 @@
 use std::path::Path;
 
 use oci_spec::runtime::{
-    Capabilities, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxDeviceCgroupBuilder,
-    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxResourcesBuilder, MountBuilder, ProcessBuilder,
-    RootBuilder, Spec, SpecBuilder, UserBuilder,
+    Capabilities, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
+    LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType,
+    LinuxPidsBuilder, LinuxResourcesBuilder, MountBuilder, ProcessBuilder, RootBuilder, Spec,
+    SpecBuilder, UserBuilder,
 };
 
 use crate::bundle::Bundle;
 use crate::defaults;
 use crate::error::{Error, Result};
+use crate::profile::Profile;
 use crate::request::{Mount, Network, RunRequest};
 
 /// The OCI version written; runc 1.1 implements 1.0.2.
@@ -140,43 +142,26 @@ pub(crate) fn container_mounts(req: &RunRequest<'_>, bundle: &Bundle) -> Vec<Mou
     all
 }
 
-/// The runtime spec for `req` in `bundle`.
-pub(crate) fn spec(req: &RunRequest<'_>, bundle: &Bundle) -> Result<Spec> {
-    build(req, bundle).map_err(|source| Error::Spec {
+/// The runtime spec for `req` in `bundle`, with `profile`'s terminal,
+/// capabilities, privileges, devices and limits.
+pub(crate) fn spec(req: &RunRequest<'_>, bundle: &Bundle, profile: &Profile) -> Result<Spec> {
+    build(req, bundle, profile).map_err(|source| Error::Spec {
         id: req.id.to_owned(),
         source,
     })
 }
 
-fn build(req: &RunRequest<'_>, bundle: &Bundle) -> Result<Spec, oci_spec::OciSpecError> {
-    let p = &req.process;
-    let mut user = UserBuilder::default().uid(p.uid).gid(p.gid);
-    if !p.additional_gids.is_empty() {
-        user = user.additional_gids(p.additional_gids.clone());
-    }
-    let caps: Capabilities = defaults::CAPABILITIES.into_iter().collect();
-    let mut capabilities = LinuxCapabilitiesBuilder::default()
-        .bounding(caps.clone())
-        .effective(caps.clone())
-        .permitted(caps)
-        .build()?;
-    // Unset fields would get youki's defaults; Docker sets neither.
-    capabilities.set_inheritable(None);
-    capabilities.set_ambient(None);
-    let mut process = ProcessBuilder::default()
-        .terminal(false)
-        .user(user.build()?)
-        .args(p.args.clone())
-        .env(p.env.clone())
-        .cwd(&p.cwd)
-        .capabilities(capabilities)
-        .no_new_privileges(false)
-        .build()?;
-    // The builder's defaults are youki's (an rlimit of 1024 files); RUN
-    // inherits runc's limits, like Docker, and never asks to raise one.
-    process.set_rlimits(None);
-    process.set_apparmor_profile(None);
-    process.set_selinux_label(None);
+fn build(
+    req: &RunRequest<'_>,
+    bundle: &Bundle,
+    profile: &Profile,
+) -> Result<Spec, oci_spec::OciSpecError> {
+    let process = oci_process(
+        &req.process,
+        profile.terminal,
+        profile.capabilities.iter().copied().collect(),
+        profile.no_new_privileges,
+    )?;
 
     let mut namespaces = Vec::new();
     for typ in [
@@ -191,23 +176,67 @@ fn build(req: &RunRequest<'_>, bundle: &Bundle) -> Result<Spec, oci_spec::OciSpe
         let net = LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Network);
         namespaces.push(net.build()?);
     }
-    let deny_all = LinuxDeviceCgroupBuilder::default()
-        .allow(false)
-        .access("rwm")
-        .build()?;
-    let resources = LinuxResourcesBuilder::default()
-        .devices(vec![deny_all])
-        .build()?;
-    let linux = LinuxBuilder::default()
+    // Deny every device, then (privileged) allow them all again; runc
+    // appends its standard allowed devices either way.
+    let mut device_rules = vec![
+        LinuxDeviceCgroupBuilder::default()
+            .allow(false)
+            .access("rwm")
+            .build()?,
+    ];
+    if profile.privileged {
+        device_rules.push(
+            LinuxDeviceCgroupBuilder::default()
+                .allow(true)
+                .access("rwm")
+                .build()?,
+        );
+    }
+    let mut resources = LinuxResourcesBuilder::default().devices(device_rules);
+    let limits = &profile.limits;
+    if limits.memory.is_some() || limits.memory_swap.is_some() {
+        let mut memory = LinuxMemoryBuilder::default();
+        if let Some(m) = limits.memory {
+            memory = memory.limit(m);
+        }
+        if let Some(s) = limits.memory_swap {
+            memory = memory.swap(s);
+        }
+        resources = resources.memory(memory.build()?);
+    }
+    if let Some(quota) = limits.cpu_quota {
+        resources = resources.cpu(
+            LinuxCpuBuilder::default()
+                .quota(quota)
+                .period(crate::profile::CPU_PERIOD)
+                .build()?,
+        );
+    }
+    if let Some(pids) = limits.pids {
+        resources = resources.pids(LinuxPidsBuilder::default().limit(pids).build()?);
+    }
+    let mut linux = LinuxBuilder::default()
         .namespaces(namespaces)
         .cgroups_path(format!("/{}/{}", defaults::CGROUP_PARENT, req.id))
-        .resources(resources)
-        .masked_paths(defaults::MASKED_PATHS.map(str::to_owned).to_vec())
-        .readonly_paths(defaults::READONLY_PATHS.map(str::to_owned).to_vec())
-        .build()?;
+        .resources(resources.build()?);
+    if !profile.privileged {
+        linux = linux
+            .masked_paths(defaults::MASKED_PATHS.map(str::to_owned).to_vec())
+            .readonly_paths(defaults::READONLY_PATHS.map(str::to_owned).to_vec());
+    }
+    let devices = profile.linux_devices()?;
+    if !devices.is_empty() {
+        linux = linux.devices(devices);
+    }
+    let linux = linux.build()?;
 
     let mut mounts = Vec::new();
-    for m in container_mounts(req, bundle) {
+    for mut m in container_mounts(req, bundle) {
+        // Privileged containers get a writable /sys and cgroup tree.
+        if profile.privileged && matches!(m.destination.as_str(), "/sys" | "/sys/fs/cgroup") {
+            m.options.retain(|o| o != "ro");
+            m.options.push("rw".to_owned());
+        }
         let mut b = MountBuilder::default()
             .destination(&m.destination)
             .typ(&m.kind)
@@ -231,6 +260,55 @@ fn build(req: &RunRequest<'_>, bundle: &Bundle) -> Result<Spec, oci_spec::OciSpe
         .build()?;
     spec.set_annotations(None);
     Ok(spec)
+}
+
+/// The runtime spec's `process` for `p`.
+fn oci_process(
+    p: &crate::request::Process,
+    terminal: bool,
+    caps: Capabilities,
+    no_new_privileges: bool,
+) -> Result<oci_spec::runtime::Process, oci_spec::OciSpecError> {
+    let mut user = UserBuilder::default().uid(p.uid).gid(p.gid);
+    if !p.additional_gids.is_empty() {
+        user = user.additional_gids(p.additional_gids.clone());
+    }
+    let mut capabilities = LinuxCapabilitiesBuilder::default()
+        .bounding(caps.clone())
+        .effective(caps.clone())
+        .permitted(caps)
+        .build()?;
+    // Unset fields would get youki's defaults; Docker sets neither.
+    capabilities.set_inheritable(None);
+    capabilities.set_ambient(None);
+    let mut process = ProcessBuilder::default()
+        .terminal(terminal)
+        .user(user.build()?)
+        .args(p.args.clone())
+        .env(p.env.clone())
+        .cwd(&p.cwd)
+        .capabilities(capabilities)
+        .no_new_privileges(no_new_privileges)
+        .build()?;
+    // The builder's defaults are youki's (an rlimit of 1024 files); RUN
+    // inherits runc's limits, like Docker, and never asks to raise one.
+    process.set_rlimits(None);
+    process.set_apparmor_profile(None);
+    process.set_selinux_label(None);
+    Ok(process)
+}
+
+/// The `process.json` of `runc exec`: the process as a container's, with
+/// the exec's terminal, capabilities and privileges.
+pub(crate) fn exec_process(
+    exec: &crate::shim::ExecSpec,
+) -> Result<oci_spec::runtime::Process, oci_spec::OciSpecError> {
+    let caps: Capabilities = exec
+        .capabilities
+        .iter()
+        .filter_map(|c| crate::caps::to_oci(c))
+        .collect();
+    oci_process(&exec.process, exec.tty, caps, exec.no_new_privileges)
 }
 
 /// The bytes of `config.json`: pretty JSON with sorted keys and sorted

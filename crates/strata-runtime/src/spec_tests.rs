@@ -47,7 +47,7 @@ fn request<'a>(rootfs: &'a [Mount], mounts: &'a [Mount]) -> RunRequest<'a> {
 
 fn json(req: &RunRequest<'_>) -> Value {
     let bundle = Bundle::new(req.state_dir, req.id);
-    let bytes = to_json(&spec(req, &bundle).unwrap(), req.id).unwrap();
+    let bytes = to_json(&spec(req, &bundle, &Profile::default()).unwrap(), req.id).unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -70,10 +70,13 @@ fn config_json_snapshot() {
     ];
     let req = request(&rootfs, &mounts);
     let bundle = Bundle::new(req.state_dir, req.id);
-    let got = to_json(&spec(&req, &bundle).unwrap(), req.id).unwrap();
+    let got = to_json(&spec(&req, &bundle, &Profile::default()).unwrap(), req.id).unwrap();
     // Deterministic: capability sets are HashSets inside oci-spec.
     for _ in 0..5 {
-        assert_eq!(to_json(&spec(&req, &bundle).unwrap(), req.id).unwrap(), got);
+        assert_eq!(
+            to_json(&spec(&req, &bundle, &Profile::default()).unwrap(), req.id).unwrap(),
+            got
+        );
     }
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/config.json");
     if std::env::var_os("STRATA_UPDATE_SNAPSHOTS").is_some() {
