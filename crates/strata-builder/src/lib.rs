@@ -56,8 +56,16 @@ pub fn prune(store: &Store, opts: CachePrune) -> Result<CachePruneReport> {
     let mut report = store.cache_prune(opts)?;
     let snapshots = strata_snapshot::Snapshots::open(&store.layout().snapshots_dir())?;
     let mut keep = std::collections::HashSet::new();
-    for image in store.images()? {
-        if let Ok(c) = store.config(&image) {
+    // Containers keep their image's snapshots (their overlay's lower
+    // layers), even when the image itself was force-removed.
+    let images = store.images()?.into_iter().map(|i| i.id);
+    let used = store.containers()?.into_iter().map(|c| c.image);
+    for image in images.chain(used) {
+        let config = store
+            .read_blob(&image)
+            .ok()
+            .and_then(|b| strata_core::Raw::<strata_core::ImageConfig>::parse(b).ok());
+        if let Some(c) = config {
             keep.extend(strata_core::chain_ids(&c.rootfs.diff_ids));
         }
     }

@@ -104,7 +104,7 @@ fn this_process() -> (i64, i64) {
 }
 
 /// The start time of `pid` from `/proc/<pid>/stat`, or `None` if it is gone.
-pub(crate) fn process_start(pid: u32) -> Option<i64> {
+pub fn process_start(pid: u32) -> Option<i64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may contain spaces or ')'.
     let after = &stat[stat.rfind(')')? + 1..];

@@ -57,7 +57,7 @@ pub use images::{ImageRecord, LayerInfo, MovedName, NameRecord, NewImage};
 pub use import::ImportOptions;
 pub use layer::{LayerScan, scan_layer};
 pub use layout::{LAYOUT_VERSION, Layout};
-pub use lease::Lease;
+pub use lease::{Lease, process_start};
 pub use manage::{DeleteRecord, PruneReport};
 pub use store::Store;
 pub use stream::ExpansionLimit;

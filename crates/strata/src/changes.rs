@@ -12,10 +12,16 @@ use strata_core::ContainerConfig;
 /// Applies each change in order to an empty config.
 pub(crate) fn apply(changes: &[String]) -> Result<ContainerConfig> {
     let mut c = ContainerConfig::default();
-    for change in changes {
-        apply_one(&mut c, change)?;
-    }
+    apply_to(&mut c, changes)?;
     Ok(c)
+}
+
+/// Applies each change in order to `c` (`commit --change`).
+pub(crate) fn apply_to(c: &mut ContainerConfig, changes: &[String]) -> Result<()> {
+    for change in changes {
+        apply_one(c, change)?;
+    }
+    Ok(())
 }
 
 fn apply_one(c: &mut ContainerConfig, change: &str) -> Result<()> {

@@ -44,8 +44,47 @@ pub(crate) enum Command {
     Inspect(InspectArgs),
     /// Build an image from a Dockerfile.
     Build(BuildArgs),
-    /// Run a command in a new container (foreground; its writable layer is removed afterwards).
+    /// Create and run a new container from an image.
     Run(RunArgs),
+    /// Create a new container.
+    Create(RunArgs),
+    /// Start one or more stopped containers.
+    Start(StartArgs),
+    /// Stop one or more running containers.
+    Stop(StopArgs),
+    /// Kill one or more running containers.
+    Kill(KillArgs),
+    /// Restart one or more containers.
+    Restart(StopArgs),
+    /// Remove one or more containers.
+    Rm(RmArgs),
+    /// List containers.
+    Ps(PsArgs),
+    /// Fetch the logs of a container.
+    Logs(LogsArgs),
+    /// Execute a command in a running container.
+    Exec(ExecArgs),
+    /// Block until one or more containers stop, then print their exit codes.
+    Wait(ContainersArgs),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff(DiffArgs),
+    /// Create a new image from a container's changes.
+    Commit(CommitArgs),
+    /// Copy files/folders between a container and the local filesystem.
+    Cp(CpArgs),
+    /// Manage containers.
+    Container {
+        #[command(subcommand)]
+        command: ContainerCommand,
+    },
+    /// Manage volumes.
+    Volume {
+        #[command(subcommand)]
+        command: VolumeCommand,
+    },
+    /// Supervise one container (internal: started by run and start).
+    #[command(name = "__shim", hide = true)]
+    Shim(ShimArgs),
     /// Manage the build cache.
     Builder {
         #[command(subcommand)]
@@ -84,12 +123,30 @@ pub(crate) enum ImageCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Automatically remove the container when it exits (always, for now).
+    /// Run container in background and print container ID.
+    #[arg(short, long)]
+    pub(crate) detach: bool,
+    /// Automatically remove the container and its anonymous volumes when it exits.
     #[arg(long)]
     pub(crate) rm: bool,
+    /// Assign a name to the container.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
     /// Set environment variables.
     #[arg(short, long = "env", value_name = "K=V")]
     pub(crate) env: Vec<String>,
+    /// Read in a file of environment variables.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) env_file: Vec<PathBuf>,
+    /// Bind mount a volume (HOST:CTR[:OPTS], NAME:CTR[:OPTS] or CTR).
+    #[arg(short, long = "volume", value_name = "VOLUME")]
+    pub(crate) volume: Vec<String>,
+    /// Attach a filesystem mount to the container (type=bind|volume|tmpfs,...).
+    #[arg(long, value_name = "MOUNT")]
+    pub(crate) mount: Vec<String>,
+    /// Mount a tmpfs directory (PATH[:OPTIONS]).
+    #[arg(long, value_name = "TMPFS")]
+    pub(crate) tmpfs: Vec<String>,
     /// Working directory inside the container.
     #[arg(short, long)]
     pub(crate) workdir: Option<String>,
@@ -99,15 +156,57 @@ pub(crate) struct RunArgs {
     /// Overwrite the default ENTRYPOINT of the image.
     #[arg(long)]
     pub(crate) entrypoint: Option<String>,
-    /// Network: host or none.
-    #[arg(long, default_value = "host", value_parser = ["host", "none", "default"])]
+    /// Network: host (the default: the host's network) or none.
+    #[arg(long, alias = "net", default_value = "host")]
     pub(crate) network: String,
     /// Container host name.
     #[arg(long)]
     pub(crate) hostname: Option<String>,
+    /// Keep STDIN open even if not attached.
+    #[arg(short, long)]
+    pub(crate) interactive: bool,
+    /// Allocate a pseudo-TTY.
+    #[arg(short, long)]
+    pub(crate) tty: bool,
+    /// Run an init inside the container that forwards signals and reaps processes.
+    #[arg(long)]
+    pub(crate) init: bool,
     /// Mount the container's root filesystem as read only.
     #[arg(long)]
     pub(crate) read_only: bool,
+    /// Memory limit.
+    #[arg(short, long, value_name = "BYTES")]
+    pub(crate) memory: Option<String>,
+    /// Swap limit equal to memory plus swap: -1 to enable unlimited swap.
+    #[arg(long, value_name = "BYTES", allow_hyphen_values = true)]
+    pub(crate) memory_swap: Option<String>,
+    /// Number of CPUs.
+    #[arg(long)]
+    pub(crate) cpus: Option<String>,
+    /// Tune container pids limit (set -1 for unlimited).
+    #[arg(long, allow_hyphen_values = true)]
+    pub(crate) pids_limit: Option<i64>,
+    /// Add Linux capabilities.
+    #[arg(long)]
+    pub(crate) cap_add: Vec<String>,
+    /// Drop Linux capabilities.
+    #[arg(long)]
+    pub(crate) cap_drop: Vec<String>,
+    /// Give extended privileges to this container.
+    #[arg(long)]
+    pub(crate) privileged: bool,
+    /// Security options (no-new-privileges=false turns off the default no_new_privs).
+    #[arg(long)]
+    pub(crate) security_opt: Vec<String>,
+    /// Set meta data on a container.
+    #[arg(short, long)]
+    pub(crate) label: Vec<String>,
+    /// Signal to stop the container.
+    #[arg(long)]
+    pub(crate) stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container.
+    #[arg(long, allow_hyphen_values = true)]
+    pub(crate) stop_timeout: Option<i64>,
     /// OCI runtime.
     #[arg(long, default_value = "runc")]
     pub(crate) runtime: String,
@@ -116,6 +215,325 @@ pub(crate) struct RunArgs {
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub(crate) command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContainerCommand {
+    /// Create and run a new container from an image.
+    Run(RunArgs),
+    /// Create a new container.
+    Create(RunArgs),
+    /// Start one or more stopped containers.
+    Start(StartArgs),
+    /// Stop one or more running containers.
+    Stop(StopArgs),
+    /// Kill one or more running containers.
+    Kill(KillArgs),
+    /// Restart one or more containers.
+    Restart(StopArgs),
+    /// Remove one or more containers.
+    #[command(visible_alias = "remove")]
+    Rm(RmArgs),
+    /// List containers.
+    #[command(visible_aliases = ["ls", "list"])]
+    Ps(PsArgs),
+    /// Fetch the logs of a container.
+    Logs(LogsArgs),
+    /// Execute a command in a running container.
+    Exec(ExecArgs),
+    /// Block until one or more containers stop, then print their exit codes.
+    Wait(ContainersArgs),
+    /// Display detailed information on one or more containers.
+    Inspect(ContainerInspectArgs),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff(DiffArgs),
+    /// Create a new image from a container's changes.
+    Commit(CommitArgs),
+    /// Copy files/folders between a container and the local filesystem.
+    Cp(CpArgs),
+    /// Remove all stopped containers.
+    Prune(ForceArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VolumeCommand {
+    /// Create a volume.
+    Create(VolumeCreateArgs),
+    /// List volumes.
+    #[command(visible_alias = "list")]
+    Ls(VolumeLsArgs),
+    /// Display detailed information on one or more volumes.
+    Inspect(VolumeInspectArgs),
+    /// Remove one or more volumes.
+    #[command(visible_alias = "remove")]
+    Rm(VolumeRmArgs),
+    /// Remove unused local volumes.
+    Prune(VolumePruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StartArgs {
+    /// Attach STDOUT/STDERR and forward signals.
+    #[arg(short, long)]
+    pub(crate) attach: bool,
+    /// Attach container's STDIN.
+    #[arg(short, long)]
+    pub(crate) interactive: bool,
+    /// Containers.
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub(crate) containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StopArgs {
+    /// Signal to send to the container.
+    #[arg(short, long)]
+    pub(crate) signal: Option<String>,
+    /// Seconds to wait before killing the container.
+    #[arg(short, long, alias = "time", allow_hyphen_values = true)]
+    pub(crate) timeout: Option<i64>,
+    /// Containers.
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub(crate) containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KillArgs {
+    /// Signal to send to the container.
+    #[arg(short, long, default_value = "KILL")]
+    pub(crate) signal: String,
+    /// Containers.
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub(crate) containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RmArgs {
+    /// Force the removal of a running container (uses SIGKILL).
+    #[arg(short, long)]
+    pub(crate) force: bool,
+    /// Remove anonymous volumes associated with the container.
+    #[arg(short, long)]
+    pub(crate) volumes: bool,
+    /// Containers.
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub(crate) containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PsArgs {
+    /// Show all containers (default shows just running).
+    #[arg(short, long)]
+    pub(crate) all: bool,
+    /// Only display container IDs.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// Don't truncate output.
+    #[arg(long)]
+    pub(crate) no_trunc: bool,
+    /// Show the latest created container.
+    #[arg(short, long)]
+    pub(crate) latest: bool,
+    /// Show n last created containers.
+    #[arg(short = 'n', long, default_value_t = -1, allow_hyphen_values = true)]
+    pub(crate) last: i64,
+    /// Display total file sizes.
+    #[arg(short, long)]
+    pub(crate) size: bool,
+    /// Filter output based on conditions provided.
+    #[arg(short, long = "filter", value_name = "FILTER")]
+    pub(crate) filter: Vec<String>,
+    /// Format output using a custom template.
+    #[arg(long)]
+    pub(crate) format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogsArgs {
+    /// Follow log output.
+    #[arg(short, long)]
+    pub(crate) follow: bool,
+    /// Number of lines to show from the end of the logs.
+    #[arg(short = 'n', long, default_value = "all")]
+    pub(crate) tail: String,
+    /// Show timestamps.
+    #[arg(short, long)]
+    pub(crate) timestamps: bool,
+    /// The container.
+    pub(crate) container: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    /// Detached mode: run command in the background.
+    #[arg(short, long)]
+    pub(crate) detach: bool,
+    /// Keep STDIN open even if not attached.
+    #[arg(short, long)]
+    pub(crate) interactive: bool,
+    /// Allocate a pseudo-TTY.
+    #[arg(short, long)]
+    pub(crate) tty: bool,
+    /// Set environment variables.
+    #[arg(short, long = "env")]
+    pub(crate) env: Vec<String>,
+    /// Read in a file of environment variables.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) env_file: Vec<PathBuf>,
+    /// Username or UID (format: "<name|uid>[:<group|gid>]").
+    #[arg(short, long)]
+    pub(crate) user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short, long)]
+    pub(crate) workdir: Option<String>,
+    /// Give extended privileges to the command.
+    #[arg(long)]
+    pub(crate) privileged: bool,
+    /// The container.
+    pub(crate) container: String,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub(crate) command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ContainersArgs {
+    /// Containers.
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub(crate) containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ContainerInspectArgs {
+    /// Format output using a custom template.
+    #[arg(short, long)]
+    pub(crate) format: Option<String>,
+    /// Display total file sizes.
+    #[arg(short, long)]
+    pub(crate) size: bool,
+    /// Containers.
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub(crate) containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The container.
+    pub(crate) container: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CommitArgs {
+    /// Author (e.g., "John Hannibal Smith <hannibal@a-team.com>").
+    #[arg(short, long)]
+    pub(crate) author: Option<String>,
+    /// Apply Dockerfile instruction to the created image.
+    #[arg(short, long)]
+    pub(crate) change: Vec<String>,
+    /// Commit message.
+    #[arg(short, long)]
+    pub(crate) message: Option<String>,
+    /// Pause container during commit (accepted; strata reads the layer in place).
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) pause: bool,
+    /// The container.
+    pub(crate) container: String,
+    /// REPOSITORY[:TAG]
+    pub(crate) reference: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CpArgs {
+    /// Archive mode (copy all uid/gid information).
+    #[arg(short, long)]
+    pub(crate) archive: bool,
+    /// Always follow symbol link in SRC_PATH.
+    #[arg(short = 'L', long)]
+    pub(crate) follow_link: bool,
+    /// Suppress progress output during copy.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// CONTAINER:SRC_PATH, SRC_PATH or -.
+    pub(crate) source: String,
+    /// CONTAINER:DEST_PATH, DEST_PATH or -.
+    pub(crate) destination: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ForceArgs {
+    /// Do not prompt for confirmation.
+    #[arg(short, long)]
+    pub(crate) force: bool,
+    /// Provide filter values (e.g. "until=<timestamp>").
+    #[arg(long = "filter")]
+    pub(crate) filter: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VolumeCreateArgs {
+    /// Specify volume driver name (only local).
+    #[arg(short, long, default_value = "local")]
+    pub(crate) driver: String,
+    /// Set metadata for a volume.
+    #[arg(long)]
+    pub(crate) label: Vec<String>,
+    /// The volume's name.
+    pub(crate) name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VolumeLsArgs {
+    /// Only display volume names.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// Provide filter values (e.g. "dangling=true").
+    #[arg(short, long = "filter")]
+    pub(crate) filter: Vec<String>,
+    /// Format output using a custom template.
+    #[arg(long)]
+    pub(crate) format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VolumeInspectArgs {
+    /// Format output using a custom template.
+    #[arg(short, long)]
+    pub(crate) format: Option<String>,
+    /// Volumes.
+    #[arg(required = true, value_name = "VOLUME")]
+    pub(crate) volumes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VolumeRmArgs {
+    /// Force the removal of one or more volumes.
+    #[arg(short, long)]
+    pub(crate) force: bool,
+    /// Volumes.
+    #[arg(required = true, value_name = "VOLUME")]
+    pub(crate) volumes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VolumePruneArgs {
+    /// Remove all unused volumes, not just anonymous ones.
+    #[arg(short, long)]
+    pub(crate) all: bool,
+    /// Do not prompt for confirmation.
+    #[arg(short, long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShimArgs {
+    /// The container ID.
+    pub(crate) id: String,
+    /// Copy output to our standard streams.
+    #[arg(long)]
+    pub(crate) attach: bool,
+    /// Give the container our standard input.
+    #[arg(long)]
+    pub(crate) stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]

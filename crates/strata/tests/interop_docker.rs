@@ -184,3 +184,68 @@ fn strata_saved_images_load_and_run_in_docker() {
         .stdout;
     assert_eq!(id.trim(), img.id().to_string());
 }
+
+#[test]
+fn strata_committed_containers_save_and_run_in_docker() {
+    let docker = DockerDaemon::start();
+    let cli = Cli::new(BIN);
+    let out = pipe_into(
+        cli.command(&["import", "-", "strata/base:1"]),
+        &busybox_rootfs(&[]),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A change, a deletion, then a commit with a new CMD.
+    cli.run(&[
+        "run",
+        "--name",
+        "work",
+        "strata/base:1",
+        "sh",
+        "-c",
+        "echo committed > /greeting; busybox rm /bin/false",
+    ])
+    .ok();
+    let diff = cli.run(&["diff", "work"]).ok().stdout;
+    assert_eq!(diff, "C /bin\nD /bin/false\nA /greeting\n");
+    cli.run(&[
+        "commit",
+        "-c",
+        "CMD [\"cat\", \"/greeting\"]",
+        "-m",
+        "from a container",
+        "work",
+        "strata/committed:1",
+    ])
+    .ok();
+    cli.run(&["rm", "work"]).ok();
+    let run = cli.run(&["run", "--rm", "strata/committed:1"]).ok();
+    assert_eq!(run.stdout, "committed\n");
+    let saved = cli.scratch().join("committed.tar");
+    cli.run(&["save", "-o", saved.to_str().unwrap(), "strata/committed:1"])
+        .ok();
+    docker.docker(&["load", "-i", saved.to_str().unwrap()]).ok();
+    let run = docker
+        .docker(&["run", "--rm", "--network", "none", "strata/committed:1"])
+        .ok();
+    assert_eq!(run.stdout, "committed\n");
+    let run = docker
+        .docker(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "strata/committed:1",
+            "ls",
+            "/bin/false",
+        ])
+        .fails(1);
+    assert!(run.stderr.contains("No such file"), "{}", run.stderr);
+    let history = docker
+        .docker(&["history", "--format", "{{.Comment}}", "strata/committed:1"])
+        .ok();
+    assert_eq!(history.stdout.lines().next(), Some("from a container"));
+}

@@ -42,7 +42,10 @@ fn run_prints_output_and_returns_the_exit_code() {
     cli.run(&["run", "--rm", "bb:local", "nosuchcommand"])
         .fails(127);
     let out = cli.run(&["run", "--rm", "nosuchimage"]).fails(125);
-    assert_eq!(out.stderr, "Error: No such image: nosuchimage:latest\n");
+    assert_eq!(
+        out.stderr,
+        "Unable to find image 'nosuchimage:latest' locally\nError: No such image: nosuchimage:latest\n"
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod build;
 mod builder_prune;
+mod containers;
 mod df;
 mod history;
 mod images;
@@ -10,17 +11,32 @@ mod import;
 mod inspect;
 mod load;
 mod prune;
+mod ps;
 mod rmi;
 mod run;
 mod save;
 mod tag;
+mod volume;
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use strata_store::Store;
 
-use crate::cli::{BuilderCommand, Cli, Command, ImageCommand, SystemCommand};
+use crate::cli::{
+    BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, SystemCommand, VolumeCommand,
+};
+
+/// Asks `prompt` on standard output and reads a yes/no answer.
+pub(crate) fn confirm(prompt: &str) -> Result<bool> {
+    use std::io::{BufRead, Write};
+    let mut out = std::io::stdout().lock();
+    write!(out, "{prompt}")?;
+    out.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
@@ -56,8 +72,25 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Image {
             command: ImageCommand::Import(a),
         } => import::run(&open()?, a),
-        Command::Inspect(a)
-        | Command::Image {
+        Command::Inspect(a) => {
+            // Docker's `inspect` takes containers too.
+            let store = open()?;
+            let containers = a
+                .images
+                .iter()
+                .all(|n| store.resolve(n).is_err() && store.container_find(n).is_ok());
+            if containers {
+                let args = crate::cli::ContainerInspectArgs {
+                    format: a.format,
+                    size: false,
+                    containers: a.images,
+                };
+                ps::inspect(&store, args)
+            } else {
+                inspect::run(&store, a)
+            }
+        }
+        Command::Image {
             command: ImageCommand::Inspect(a),
         } => inspect::run(&open()?, a),
         Command::Image {
@@ -70,7 +103,76 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             command: SystemCommand::Df(a),
         } => df::run(&open()?, a),
         Command::Build(a) => build::run(&open()?, a),
-        Command::Run(a) => run::run(&open()?, a),
+        Command::Run(a)
+        | Command::Container {
+            command: ContainerCommand::Run(a),
+        } => run::run(&open()?, &root, a),
+        Command::Create(a)
+        | Command::Container {
+            command: ContainerCommand::Create(a),
+        } => run::create(&open()?, a),
+        Command::Start(a)
+        | Command::Container {
+            command: ContainerCommand::Start(a),
+        } => run::start(&open()?, &root, a),
+        Command::Stop(a)
+        | Command::Container {
+            command: ContainerCommand::Stop(a),
+        } => containers::stop(&open()?, a),
+        Command::Restart(a)
+        | Command::Container {
+            command: ContainerCommand::Restart(a),
+        } => containers::restart(&open()?, &root, a),
+        Command::Kill(a)
+        | Command::Container {
+            command: ContainerCommand::Kill(a),
+        } => containers::kill(&open()?, a),
+        Command::Rm(a)
+        | Command::Container {
+            command: ContainerCommand::Rm(a),
+        } => containers::rm(&open()?, a),
+        Command::Ps(a)
+        | Command::Container {
+            command: ContainerCommand::Ps(a),
+        } => ps::ps(&open()?, a),
+        Command::Logs(a)
+        | Command::Container {
+            command: ContainerCommand::Logs(a),
+        } => containers::logs(&open()?, a),
+        Command::Exec(a)
+        | Command::Container {
+            command: ContainerCommand::Exec(a),
+        } => containers::exec(&open()?, a),
+        Command::Wait(a)
+        | Command::Container {
+            command: ContainerCommand::Wait(a),
+        } => containers::wait(&open()?, a),
+        Command::Container {
+            command: ContainerCommand::Inspect(a),
+        } => ps::inspect(&open()?, a),
+        Command::Diff(a)
+        | Command::Container {
+            command: ContainerCommand::Diff(a),
+        } => containers::diff(&open()?, a),
+        Command::Commit(a)
+        | Command::Container {
+            command: ContainerCommand::Commit(a),
+        } => volume::commit(&open()?, a),
+        Command::Cp(a)
+        | Command::Container {
+            command: ContainerCommand::Cp(a),
+        } => containers::cp(&open()?, a),
+        Command::Container {
+            command: ContainerCommand::Prune(a),
+        } => containers::prune(&open()?, a),
+        Command::Volume { command } => match command {
+            VolumeCommand::Create(a) => volume::create(&open()?, a),
+            VolumeCommand::Ls(a) => volume::ls(&open()?, a),
+            VolumeCommand::Inspect(a) => volume::inspect(&open()?, a),
+            VolumeCommand::Rm(a) => volume::rm(&open()?, a),
+            VolumeCommand::Prune(a) => volume::prune(&open()?, a),
+        },
+        Command::Shim(a) => containers::shim(&open()?, a),
         Command::Builder {
             command: BuilderCommand::Prune(a),
         } => builder_prune::run(&open()?, a),

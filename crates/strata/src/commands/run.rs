@@ -1,202 +1,334 @@
-//! `strata run [OPTIONS] IMAGE [COMMAND [ARG...]]`, in the foreground.
+//! `strata run` and `strata create` (`docker run`/`create`'s flags), and
+//! `strata start`.
 //!
-//! The container's root is an overlay of the image's layers (unpacked once
-//! into shared snapshots) with a fresh writable layer, removed when the
-//! process ends. Exit status is the container's; 125 when strata itself
-//! fails, 126/127 when the command cannot be run, as with Docker.
-//! (Detached containers, names, logs and the rest of the lifecycle come
-//! with the container management commands.)
+//! `run` creates the container, starts it through its shim, and then
+//! either prints the ID (`-d`) or stays attached: the container's output
+//! is copied here, signals sent to `strata` are passed on to the
+//! container, and `strata` exits with the container's status (125 when
+//! strata itself fails, 126/127 when the command cannot run, as Docker).
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
-use strata_core::chain_ids;
-use strata_runtime::{Mount, Network, Process, RunRequest, Stream};
-use strata_snapshot::{MergedView, Snapshots};
-use strata_store::Store;
+use anyhow::{Context, Result};
+use strata_container::lifecycle::{self, ShimCommand, Started};
+use strata_container::parse;
+use strata_container::{ContainerError, CreateOptions};
+use strata_store::{ContainerRecord, Store, StoreError};
 
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, StartArgs};
 
-const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// Docker's code for a failure of the container system itself.
+const FAILED: u8 = 125;
 
-pub(crate) fn run(store: &Store, args: RunArgs) -> Result<ExitCode> {
-    match run_container(store, &args) {
-        Ok(code) => Ok(code),
+/// The signals `run` and `start -a` pass on to the container.
+const FORWARDED: [nix::sys::signal::Signal; 6] = [
+    nix::sys::signal::Signal::SIGINT,
+    nix::sys::signal::Signal::SIGTERM,
+    nix::sys::signal::Signal::SIGHUP,
+    nix::sys::signal::Signal::SIGQUIT,
+    nix::sys::signal::Signal::SIGUSR1,
+    nix::sys::signal::Signal::SIGUSR2,
+];
+
+pub(crate) fn run(store: &Store, root: &Path, args: RunArgs) -> Result<ExitCode> {
+    let opts = match options(&args, true) {
+        Ok(o) => o,
+        Err(e) => return Ok(usage(&e.to_string(), "run")),
+    };
+    // Blocked before any thread exists, so the forwarding thread alone
+    // receives them; children get a clean mask from `Command::spawn`.
+    let signals = (!args.detach).then(block_signals).transpose()?;
+    let rec = match create_reporting(store, &opts) {
+        Ok(rec) => rec,
+        Err(code) => return Ok(code),
+    };
+    let shim = shim_command(root)?;
+    if args.detach {
+        return Ok(
+            match lifecycle::start(store, &rec, &shim, false, args.interactive) {
+                Ok(_) => {
+                    writeln!(std::io::stdout(), "{}", rec.id)?;
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            },
+        );
+    }
+    match lifecycle::start(store, &rec, &shim, true, args.interactive) {
+        Ok(started) => attached(started, signals),
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "Error: {e:#}");
-            Ok(ExitCode::from(125))
-        }
-    }
-}
-
-/// `uid[:gid]` or `name[:group]` from the image's passwd and group files.
-fn resolve_user(view: &MergedView, spec: &str) -> Result<(u32, u32)> {
-    let table = |path: &str| -> Vec<Vec<String>> {
-        let Ok(mut f) = view.open(std::path::Path::new(path)) else {
-            return Vec::new();
-        };
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut f, &mut text);
-        text.lines()
-            .map(|l| l.split(':').map(str::to_owned).collect())
-            .collect()
-    };
-    let (user, group) = spec
-        .split_once(':')
-        .map_or((spec, None), |(u, g)| (u, Some(g)));
-    let passwd = table("/etc/passwd");
-    let (uid, primary) = match user.parse::<u32>() {
-        Ok(n) => (
-            n,
-            passwd
-                .iter()
-                .find(|f| f.get(2).map(String::as_str) == Some(user))
-                .and_then(|f| f.get(3)?.parse().ok())
-                .unwrap_or(0),
-        ),
-        Err(_) => {
-            let f = passwd
-                .iter()
-                .find(|f| f.first().map(String::as_str) == Some(user))
-                .with_context(|| {
-                    format!("unable to find user {user}: no matching entries in passwd file")
-                })?;
-            (
-                f.get(2).and_then(|v| v.parse().ok()).unwrap_or(0),
-                f.get(3).and_then(|v| v.parse().ok()).unwrap_or(0),
-            )
-        }
-    };
-    let gid = match group {
-        None | Some("") => primary,
-        Some(g) => match g.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => table("/etc/group")
-                .iter()
-                .find(|f| f.first().map(String::as_str) == Some(g))
-                .and_then(|f| f.get(2)?.parse().ok())
-                .with_context(|| format!("unable to find group {g}"))?,
-        },
-    };
-    Ok((uid, gid))
-}
-
-fn run_container(store: &Store, args: &RunArgs) -> Result<ExitCode> {
-    let image = store.resolve(&args.image)?;
-    let config = store.config(&image)?;
-    let manifest = store.manifest(&image)?;
-    let snapshots = Snapshots::open(&store.layout().snapshots_dir())?;
-    let chains = chain_ids(&config.rootfs.diff_ids);
-    let mut lowers: Vec<PathBuf> = Vec::new();
-    for (chain, layer) in chains.iter().zip(&manifest.layers) {
-        let dir = match snapshots.committed(chain) {
-            Some(d) => d,
-            None => {
-                let blob = store.open_blob(&layer.digest)?;
-                let reader: Box<dyn std::io::Read> = match layer.media_type.layer_compression() {
-                    Some(strata_core::Compression::Gzip) => Box::new(
-                        flate2::read::MultiGzDecoder::new(std::io::BufReader::new(blob)),
-                    ),
-                    Some(strata_core::Compression::Zstd) => {
-                        Box::new(zstd::stream::read::Decoder::new(blob)?)
-                    }
-                    _ => Box::new(blob),
-                };
-                snapshots.unpack_over(chain, &lowers, reader)?
+            if opts.auto_remove {
+                let _ = lifecycle::remove(store, &rec, true, true);
             }
-        };
-        lowers.push(dir);
-    }
-    let c = config.config.clone().unwrap_or_default();
-    let mut argv: Vec<String> = match &args.entrypoint {
-        Some(e) if e.is_empty() => Vec::new(),
-        Some(e) => vec![e.clone()],
-        None => c.entrypoint.clone().unwrap_or_default(),
-    };
-    if args.command.is_empty() {
-        if args.entrypoint.is_none() {
-            argv.extend(c.cmd.clone().unwrap_or_default());
+            Ok(fail(&e))
         }
-    } else {
-        argv.extend(args.command.iter().cloned());
     }
-    if argv.is_empty() {
-        bail!("no command specified");
-    }
-    let mut env = c.env.clone().unwrap_or_default();
-    for e in &args.env {
-        let value = if e.contains('=') {
-            e.clone()
-        } else {
-            format!("{e}={}", std::env::var(e).unwrap_or_default())
-        };
-        let key = value.split('=').next().unwrap_or_default().to_owned();
-        env.retain(|x| x.split('=').next() != Some(&key));
-        env.push(value);
-    }
-    if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.push(format!("PATH={DEFAULT_PATH}"));
-    }
-    let view = MergedView::new(lowers.clone());
-    let user = args
-        .user
-        .clone()
-        .or(c.user.clone())
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "root".into());
-    let (uid, gid) = resolve_user(&view, &user)?;
-    let id = format!(
-        "{:016x}{:016x}",
-        rand::random::<u64>(),
-        rand::random::<u64>()
-    );
-    let active = snapshots.prepare(&format!("run-{id}"), &lowers)?;
-    let hostname = args.hostname.clone().unwrap_or_else(|| id[..12].to_owned());
-    let rootfs = [Mount {
-        destination: "/".into(),
-        kind: active.mount.kind.clone(),
-        source: active.mount.source.clone(),
-        options: active.mount.absolute_options(),
-    }];
-    let req = RunRequest {
-        id: &id,
-        state_dir: &store.layout().runtime_dir(),
-        rootfs: &rootfs,
-        mounts: &[],
-        process: Process {
-            args: argv,
-            env,
-            cwd: args
-                .workdir
-                .clone()
-                .or(c.working_dir.clone())
-                .filter(|w| !w.is_empty())
-                .unwrap_or_else(|| "/".into()),
-            uid,
-            gid,
-            additional_gids: Vec::new(),
-        },
-        network: if args.network == "none" {
-            Network::None
-        } else {
-            Network::Host
-        },
-        hostname: &hostname,
-        readonly_rootfs: args.read_only,
-        runtime: &args.runtime,
+}
+
+pub(crate) fn create(store: &Store, args: RunArgs) -> Result<ExitCode> {
+    let opts = match options(&args, false) {
+        Ok(o) => o,
+        Err(e) => return Ok(usage(&e.to_string(), "create")),
     };
-    let status = strata_runtime::run(&req, &mut |stream, data| {
-        let _ = match stream {
-            Stream::Stdout => std::io::stdout().lock().write_all(data),
-            Stream::Stderr => std::io::stderr().lock().write_all(data),
+    Ok(match create_reporting(store, &opts) {
+        Ok(rec) => {
+            writeln!(std::io::stdout(), "{}", rec.id)?;
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    })
+}
+
+pub(crate) fn start(store: &Store, root: &Path, args: StartArgs) -> Result<ExitCode> {
+    let shim = shim_command(root)?;
+    if args.attach || args.interactive {
+        if args.containers.len() > 1 {
+            return Ok(usage(
+                "you cannot start and attach multiple containers at once",
+                "start",
+            ));
+        }
+        let signals = Some(block_signals()?);
+        let rec = match find(store, &args.containers[0]) {
+            Ok(r) => r,
+            Err(e) => return Ok(fail_code(&e, 1)),
         };
-    });
-    snapshots.remove(active)?;
-    let status = status?;
-    let _ = std::io::stdout().flush();
-    Ok(ExitCode::from(
-        status.code().unwrap_or(125).clamp(0, 255) as u8
-    ))
+        return match lifecycle::start(store, &rec, &shim, true, args.interactive) {
+            Ok(started) => attached(started, signals),
+            Err(e) => Ok(fail(&e)),
+        };
+    }
+    let mut failed = false;
+    for name in &args.containers {
+        let result = find(store, name).and_then(|rec| {
+            if rec.is_running() {
+                return Ok(());
+            }
+            lifecycle::start(store, &rec, &shim, false, false).map(drop)
+        });
+        match result {
+            Ok(()) => writeln!(std::io::stdout(), "{name}")?,
+            Err(e) => {
+                writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        writeln!(
+            std::io::stderr(),
+            "Error: failed to start containers: {}",
+            args.containers.join(", ")
+        )?;
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The record of container NAME|ID|prefix, with its state made true.
+pub(crate) fn find(store: &Store, name: &str) -> Result<ContainerRecord, ContainerError> {
+    let rec = store.container_find(name)?;
+    lifecycle::refresh(store, rec)
+}
+
+/// How this binary runs a shim.
+pub(crate) fn shim_command(root: &Path) -> Result<ShimCommand> {
+    let program = std::env::current_exe().context("finding the strata binary")?;
+    Ok(ShimCommand {
+        program,
+        args: vec!["--root".into(), root.display().to_string(), "__shim".into()],
+    })
+}
+
+fn create_reporting(store: &Store, opts: &CreateOptions) -> Result<ContainerRecord, ExitCode> {
+    match strata_container::create(store, opts) {
+        Ok(rec) => Ok(rec),
+        Err(ContainerError::Store(StoreError::ImageNotFound(_))) => {
+            let shown = opts
+                .image
+                .parse::<strata_core::Reference>()
+                .map(|r| r.with_default_tag().familiar_string())
+                .unwrap_or_else(|_| opts.image.clone());
+            let _ = writeln!(
+                std::io::stderr(),
+                "Unable to find image '{shown}' locally\nError: No such image: {shown}"
+            );
+            Err(ExitCode::from(FAILED))
+        }
+        Err(e) => Err(fail(&e)),
+    }
+}
+
+fn usage(msg: &str, command: &str) -> ExitCode {
+    let _ = writeln!(
+        std::io::stderr(),
+        "strata: {msg}\n\nRun 'strata {command} --help' for more information"
+    );
+    ExitCode::from(FAILED)
+}
+
+fn fail(e: &ContainerError) -> ExitCode {
+    let _ = writeln!(
+        std::io::stderr(),
+        "strata: Error response from daemon: {e}\n\nRun 'strata run --help' for more information"
+    );
+    ExitCode::from(e.exit_code())
+}
+
+fn fail_code(e: &ContainerError, code: u8) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "Error: {e}");
+    ExitCode::from(code)
+}
+
+/// Blocks the forwarded signals in this (still single-threaded) process
+/// and returns a descriptor that reads them.
+fn block_signals() -> Result<nix::sys::signalfd::SignalFd> {
+    let mut set = nix::sys::signal::SigSet::empty();
+    for s in FORWARDED {
+        set.add(s);
+    }
+    set.add(nix::sys::signal::Signal::SIGWINCH);
+    set.thread_block().context("blocking signals")?;
+    nix::sys::signalfd::SignalFd::new(&set).context("signalfd")
+}
+
+/// Stays attached to a started container: copies its output, passes
+/// signals on, and returns its exit code (the shim's).
+fn attached(started: Started, signals: Option<nix::sys::signalfd::SignalFd>) -> Result<ExitCode> {
+    let Started {
+        pid,
+        mut shim,
+        stdout,
+    } = started;
+    if let Some(sfd) = signals {
+        std::thread::spawn(move || forward(sfd, pid));
+    }
+    if let Some(mut out) = stdout {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut stdout = std::io::stdout();
+        loop {
+            match out.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if stdout
+                        .write_all(&buf[..n])
+                        .and_then(|()| stdout.flush())
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    }
+    let status = shim.wait()?;
+    Ok(ExitCode::from(status.code().map_or(FAILED, |c| c as u8)))
+}
+
+/// Passes each signal read from `sfd` to process `pid`.
+fn forward(sfd: nix::sys::signalfd::SignalFd, pid: i32) {
+    while let Ok(Some(info)) = sfd.read_signal() {
+        let Ok(sig) = nix::sys::signal::Signal::try_from(info.ssi_signo as i32) else {
+            continue;
+        };
+        if sig == nix::sys::signal::Signal::SIGWINCH {
+            continue;
+        }
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+    }
+}
+
+/// `docker run`/`create`'s flags as [`CreateOptions`]; an error is a
+/// usage error (exit 125).
+fn options(args: &RunArgs, attach: bool) -> Result<CreateOptions, parse::ParseError> {
+    let lookup = |name: &str| std::env::var(name).ok();
+    let mut env = Vec::new();
+    for file in &args.env_file {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            parse::ParseError::Message(format!("open {}: {}", file.display(), io_text(&e)))
+        })?;
+        env.extend(parse::parse_env_file(&text, &lookup)?);
+    }
+    env.extend(args.env.iter().filter_map(|e| parse::parse_env(e, &lookup)));
+    let mut mounts = Vec::new();
+    for v in &args.volume {
+        mounts.push(parse::parse_volume(v)?);
+    }
+    for m in &args.mount {
+        mounts.push(parse::parse_mount(m)?);
+    }
+    let mut tmpfs = std::collections::BTreeMap::new();
+    for t in &args.tmpfs {
+        mounts.push(parse::parse_tmpfs(t)?);
+        let (path, options) = t.split_once(':').unwrap_or((t, ""));
+        tmpfs.insert(path.to_owned(), options.to_owned());
+    }
+    let mut no_new_privileges = true;
+    for s in &args.security_opt {
+        if let parse::SecurityOpt::NoNewPrivileges(v) = parse::parse_security_opt(s)? {
+            no_new_privileges = v;
+        }
+    }
+    let labels = args
+        .label
+        .iter()
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (l.clone(), String::new()),
+        })
+        .collect();
+    Ok(CreateOptions {
+        name: args.name.clone(),
+        image: args.image.clone(),
+        command: args.command.clone(),
+        entrypoint: args.entrypoint.clone(),
+        env,
+        user: args.user.clone(),
+        workdir: args.workdir.clone(),
+        hostname: args.hostname.clone(),
+        mounts,
+        binds: args.volume.clone(),
+        tmpfs,
+        network: args.network.clone(),
+        tty: args.tty,
+        interactive: args.interactive,
+        attach: attach && !args.detach,
+        read_only: args.read_only,
+        memory: args.memory.as_deref().map(parse::parse_bytes).transpose()?,
+        memory_swap: args
+            .memory_swap
+            .as_deref()
+            .map(|s| {
+                if s == "-1" {
+                    Ok(-1)
+                } else {
+                    parse::parse_bytes(s)
+                }
+            })
+            .transpose()?,
+        cpus: args.cpus.as_deref().map(parse::parse_cpus).transpose()?,
+        pids_limit: args.pids_limit,
+        cap_add: args.cap_add.clone(),
+        cap_drop: args.cap_drop.clone(),
+        privileged: args.privileged,
+        security_opt: args.security_opt.clone(),
+        no_new_privileges,
+        runtime: args.runtime.clone(),
+        init: args.init,
+        auto_remove: args.rm,
+        labels,
+        stop_signal: args.stop_signal.clone(),
+        stop_timeout: args.stop_timeout,
+    })
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        _ => e.to_string(),
+    }
 }

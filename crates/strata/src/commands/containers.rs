@@ -1,0 +1,285 @@
+//! `stop`, `kill`, `restart`, `rm`, `wait`, `logs`, `exec`, `container
+//! prune` and the hidden `__shim`: Docker's container verbs over
+//! `strata_container::lifecycle`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use strata_container::lifecycle;
+use strata_container::logs::{self, ReadOptions};
+use strata_container::{ContainerError, Definition, parse};
+use strata_store::{ContainerStatus, Store};
+
+use crate::cli::{
+    ContainersArgs, CpArgs, DiffArgs, ExecArgs, ForceArgs, KillArgs, LogsArgs, RmArgs, ShimArgs,
+    StopArgs,
+};
+use crate::commands::run::{find, shim_command};
+
+/// Runs `op` for each named container, printing the name on success and
+/// Docker's message on failure; exit 1 if any failed.
+pub(crate) fn each(
+    names: &[String],
+    mut op: impl FnMut(&str) -> Result<(), ContainerError>,
+) -> Result<ExitCode> {
+    let mut failed = false;
+    for name in names {
+        match op(name) {
+            Ok(()) => writeln!(std::io::stdout(), "{name}")?,
+            Err(e) => {
+                writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub(crate) fn stop(store: &Store, args: StopArgs) -> Result<ExitCode> {
+    each(&args.containers, |name| {
+        let rec = find(store, name)?;
+        if let Some(sig) = &args.signal {
+            let signal =
+                parse::parse_signal(sig).map_err(|e| ContainerError::Invalid(e.to_string()))?;
+            let mut rec2 = rec.clone();
+            let mut def = Definition::from_json(&rec.spec)?;
+            def.config.stop_signal = Some(signal.to_string());
+            rec2.spec = def.to_json();
+            lifecycle::stop(store, &rec2, args.timeout).map(drop)
+        } else {
+            lifecycle::stop(store, &rec, args.timeout).map(drop)
+        }
+    })
+}
+
+pub(crate) fn restart(store: &Store, root: &Path, args: StopArgs) -> Result<ExitCode> {
+    let shim = shim_command(root)?;
+    each(&args.containers, |name| {
+        let rec = find(store, name)?;
+        let rec = lifecycle::stop(store, &rec, args.timeout)?;
+        let _ = store.container_update(&rec.id, |r| r.restart_count += 0);
+        lifecycle::start(store, &rec, &shim, false, false).map(drop)
+    })
+}
+
+pub(crate) fn kill(store: &Store, args: KillArgs) -> Result<ExitCode> {
+    let signal = match parse::parse_signal(&args.signal) {
+        Ok(s) => s,
+        Err(e) => {
+            writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    each(&args.containers, |name| {
+        let rec = find(store, name)?;
+        lifecycle::kill(store, &rec, signal).map_err(|e| match e {
+            ContainerError::NotRunning(id) => ContainerError::Conflict(format!(
+                "cannot kill container: {name}: container {id} is not running"
+            )),
+            e => e,
+        })
+    })
+}
+
+pub(crate) fn rm(store: &Store, args: RmArgs) -> Result<ExitCode> {
+    each(&args.containers, |name| {
+        let rec = find(store, name)?;
+        lifecycle::remove(store, &rec, args.force, args.volumes)
+    })
+}
+
+pub(crate) fn wait(store: &Store, args: ContainersArgs) -> Result<ExitCode> {
+    let mut failed = false;
+    for name in &args.containers {
+        let result = find(store, name).and_then(|rec| lifecycle::wait_stopped(store, &rec, None));
+        match result {
+            Ok(rec) => writeln!(std::io::stdout(), "{}", rec.exit_code.unwrap_or(0))?,
+            Err(e) => {
+                writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub(crate) fn prune(store: &Store, args: ForceArgs) -> Result<ExitCode> {
+    if !args.force
+        && !crate::commands::confirm(
+            "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ",
+        )?
+    {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut removed = Vec::new();
+    let mut freed = 0u64;
+    for rec in store.containers()? {
+        let rec = lifecycle::refresh(store, rec.clone()).unwrap_or(rec);
+        if rec.status == ContainerStatus::Running {
+            continue;
+        }
+        let upper = store.layout().snapshots_dir().join("active").join(&rec.id);
+        freed += strata_container::volumes::dir_size(&upper);
+        lifecycle::remove(store, &rec, false, false)?;
+        removed.push(rec.id);
+    }
+    let mut out = std::io::stdout().lock();
+    if !removed.is_empty() {
+        writeln!(out, "Deleted Containers:")?;
+        for id in &removed {
+            writeln!(out, "{id}")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "Total reclaimed space: {}",
+        crate::output::size3(freed)
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn logs(store: &Store, args: LogsArgs) -> Result<ExitCode> {
+    let rec = match find(store, &args.container) {
+        Ok(r) => r,
+        Err(e) => {
+            writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let tail = match args.tail.as_str() {
+        "all" | "" => None,
+        n => match n.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n as usize),
+            _ => None,
+        },
+    };
+    let opts = ReadOptions {
+        tail,
+        follow: args.follow,
+    };
+    let id = rec.id.clone();
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
+    let result = logs::read(
+        &lifecycle::log_path(store, &rec.id),
+        opts,
+        &mut || {
+            store
+                .container_find(&id)
+                .ok()
+                .and_then(|r| lifecycle::refresh(store, r).ok())
+                .is_some_and(|r| r.status == ContainerStatus::Running)
+        },
+        &mut |entry| {
+            let mut text = String::new();
+            if args.timestamps {
+                text.push_str(&entry.time);
+                text.push(' ');
+            }
+            text.push_str(&entry.log);
+            match entry.stream.as_str() {
+                "stderr" => stderr.write_all(text.as_bytes()),
+                _ => stdout
+                    .write_all(text.as_bytes())
+                    .and_then(|()| stdout.flush()),
+            }
+        },
+    );
+    if let Err(e) = result {
+        writeln!(std::io::stderr(), "Error: {e}")?;
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn exec(store: &Store, args: ExecArgs) -> Result<ExitCode> {
+    let lookup = |name: &str| std::env::var(name).ok();
+    let mut env = Vec::new();
+    for file in &args.env_file {
+        let text = std::fs::read_to_string(file)?;
+        match parse::parse_env_file(&text, &lookup) {
+            Ok(e) => env.extend(e),
+            Err(e) => {
+                writeln!(std::io::stderr(), "strata: {e}")?;
+                return Ok(ExitCode::from(125));
+            }
+        }
+    }
+    env.extend(args.env.iter().filter_map(|e| parse::parse_env(e, &lookup)));
+    let rec = match find(store, &args.container) {
+        Ok(r) => r,
+        Err(e) => {
+            writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let opts = strata_container::exec::ExecOptions {
+        command: args.command.clone(),
+        env,
+        user: args.user.clone(),
+        workdir: args.workdir.clone(),
+        tty: args.tty,
+        interactive: args.interactive,
+        detach: args.detach,
+        privileged: args.privileged,
+    };
+    match strata_container::exec::exec(store, &rec, &opts) {
+        Ok(code) => Ok(ExitCode::from(code.clamp(0, 255) as u8)),
+        // runc has printed why on standard error (the process's);
+        // Docker's code for an exec that cannot start is 126.
+        Err(ContainerError::CannotExecute { .. }) => Ok(ExitCode::from(126)),
+        Err(e) => {
+            writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+            Ok(ExitCode::from(match e {
+                ContainerError::NotRunning(_) => 1,
+                _ => 126,
+            }))
+        }
+    }
+}
+
+pub(crate) fn shim(store: &Store, args: ShimArgs) -> Result<ExitCode> {
+    Ok(ExitCode::from(lifecycle::shim_main(
+        store,
+        &args.id,
+        args.attach,
+        args.stdin,
+    )))
+}
+
+pub(crate) fn diff(store: &Store, args: DiffArgs) -> Result<ExitCode> {
+    let rec = match find(store, &args.container) {
+        Ok(r) => r,
+        Err(e) => {
+            writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let changes = strata_container::lifecycle::changes(store, &rec)?;
+    let mut out = std::io::stdout().lock();
+    for c in changes {
+        writeln!(out, "{c}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn cp(_store: &Store, args: CpArgs) -> Result<ExitCode> {
+    writeln!(
+        std::io::stderr(),
+        "Error: cp {} {} is not available yet",
+        args.source,
+        args.destination
+    )?;
+    Ok(ExitCode::from(1))
+}

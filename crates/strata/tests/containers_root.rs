@@ -1,0 +1,454 @@
+//! The container lifecycle through the CLI (needs root, runc, overlayfs,
+//! busybox-static and tini): detached containers, ps, logs, stop, kill,
+//! wait, exec, rm, names, volumes, limits, isolation defaults, and the
+//! truth about containers whose shim died. Each test has its own store
+//! and removes its containers.
+
+use std::path::Path;
+
+use strata_test_support::{Cli, busybox_full_rootfs};
+
+const BIN: &str = env!("CARGO_BIN_EXE_strata");
+
+fn cli_with_base() -> Cli {
+    let cli = Cli::new(BIN);
+    let env = [("SOURCE_DATE_EPOCH", "0")];
+    let args = ["import", "-c", "VOLUME /anon", "-", "bb:local"];
+    cli.run_env(&args, &env, Some(&busybox_full_rootfs())).ok();
+    cli
+}
+
+/// Removes every container, so no overlay stays mounted in the store.
+fn cleanup(cli: &Cli) {
+    let ids = cli.run(&["ps", "-a", "-q"]).ok().stdout;
+    for id in ids.lines() {
+        cli.run(&["rm", "-f", "-v", id]).ok();
+    }
+}
+
+fn count(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
+}
+
+fn ps_line(cli: &Cli, name: &str) -> String {
+    cli.run(&[
+        "ps",
+        "-a",
+        "--format",
+        "{{.Names}} {{.Status}}",
+        "-f",
+        &format!("name={name}"),
+    ])
+    .ok()
+    .stdout
+    .trim()
+    .to_owned()
+}
+
+#[test]
+fn detached_container_runs_logs_stops_with_its_stop_signal_and_is_removed() {
+    let cli = cli_with_base();
+    let script = "echo started; trap 'echo got TERM; exit 7' TERM; while true; do sleep 0.1; done";
+    let id = cli
+        .run(&["run", "-d", "--name", "web", "bb:local", "sh", "-c", script])
+        .ok()
+        .stdout;
+    let id = id.trim();
+    assert_eq!(id.len(), 64, "{id}");
+    assert!(
+        ps_line(&cli, "web").starts_with("web Up "),
+        "{}",
+        ps_line(&cli, "web")
+    );
+    let ps_q = cli.run(&["ps", "-q"]).ok().stdout;
+    assert_eq!(ps_q.trim(), &id[..12]);
+    // The trap is set once the first line is out.
+    for _ in 0..50 {
+        if cli.run(&["logs", "web"]).ok().stdout == "started\n" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(cli.run(&["stop", "web"]).ok().stdout, "web\n");
+    assert!(ps_line(&cli, "web").starts_with("web Exited (7) "));
+    assert_eq!(cli.run(&["logs", "web"]).ok().stdout, "started\ngot TERM\n");
+    assert_eq!(
+        cli.run(&["logs", "--tail", "1", "web"]).ok().stdout,
+        "got TERM\n"
+    );
+    let state = cli
+        .run(&[
+            "container",
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}} {{.Name}} {{.Config.Hostname}}",
+            "web",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(state, format!("exited 7 /web {}\n", &id[..12]));
+    // A stopped container keeps its writable layer until rm.
+    assert_eq!(count(&cli.root().join("snapshots-v1/active")), 1);
+    assert_eq!(cli.run(&["rm", "web"]).ok().stdout, "web\n");
+    assert_eq!(cli.run(&["ps", "-a", "-q"]).ok().stdout, "");
+    assert_eq!(count(&cli.root().join("snapshots-v1/active")), 0);
+    assert_eq!(count(&cli.root().join("runtime-v1/bundles")), 0);
+    let out = cli.run(&["rm", "web"]).fails(1);
+    assert_eq!(
+        out.stderr,
+        "Error response from daemon: No such container: web\n"
+    );
+}
+
+#[test]
+fn names_are_unique_and_a_conflict_leaves_nothing() {
+    let cli = cli_with_base();
+    cli.run(&["create", "--name", "one", "bb:local", "true"])
+        .ok();
+    let out = cli
+        .run(&["create", "--name", "one", "bb:local", "true"])
+        .fails(125);
+    assert!(
+        out.stderr
+            .contains("Conflict. The container name \"/one\" is already in use by container"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(cli.run(&["ps", "-a", "-q"]).ok().stdout.lines().count(), 1);
+    assert_eq!(count(&cli.root().join("snapshots-v1/active")), 1);
+    assert!(ps_line(&cli, "one").starts_with("one Created"));
+    cleanup(&cli);
+}
+
+#[test]
+fn kill_wait_and_running_rm_follow_docker() {
+    let cli = cli_with_base();
+    cli.run(&["run", "-d", "--name", "sleeper", "bb:local", "sleep", "60"])
+        .ok();
+    let out = cli.run(&["rm", "sleeper"]).fails(1);
+    assert!(
+        out.stderr.contains("You cannot remove a running container"),
+        "{}",
+        out.stderr
+    );
+    // As PID 1 without a handler, sleep ignores TERM (as under Docker).
+    cli.run(&["kill", "-s", "TERM", "sleeper"]).ok();
+    assert!(ps_line(&cli, "sleeper").starts_with("sleeper Up"));
+    cli.run(&["kill", "sleeper"]).ok();
+    assert_eq!(cli.run(&["wait", "sleeper"]).ok().stdout, "137\n");
+    let out = cli.run(&["kill", "sleeper"]).fails(1);
+    assert!(out.stderr.contains("is not running"), "{}", out.stderr);
+    let out = cli.run(&["kill", "-s", "NOPE", "sleeper"]).fails(1);
+    assert!(
+        out.stderr.contains("Invalid signal: NOPE"),
+        "{}",
+        out.stderr
+    );
+    cli.run(&["run", "-d", "--name", "forced", "bb:local", "sleep", "60"])
+        .ok();
+    cli.run(&["rm", "-f", "forced"]).ok();
+    assert_eq!(ps_line(&cli, "forced"), "");
+    cleanup(&cli);
+}
+
+#[test]
+fn exec_runs_in_the_container_with_its_env_and_dockers_codes() {
+    let cli = cli_with_base();
+    cli.run(&[
+        "run", "-d", "--name", "box", "-e", "FOO=bar", "bb:local", "sleep", "60",
+    ])
+    .ok();
+    let out = cli
+        .run(&[
+            "exec",
+            "-e",
+            "X=1",
+            "box",
+            "sh",
+            "-c",
+            "echo $FOO $X $HOSTNAME; touch /made-by-exec",
+        ])
+        .ok();
+    let hostname = cli
+        .run(&["inspect", "--format", "{{.Config.Hostname}}", "box"])
+        .ok()
+        .stdout;
+    assert_eq!(out.stdout, format!("bar 1 {}", hostname));
+    assert_eq!(
+        cli.run(&["exec", "-u", "nobody", "box", "id", "-u"])
+            .ok()
+            .stdout,
+        "65534\n"
+    );
+    cli.run(&["exec", "box", "sh", "-c", "exit 5"]).fails(5);
+    cli.run(&["exec", "box", "nosuchcommand"]).fails(126);
+    cli.run(&["stop", "-t", "0", "box"]).ok();
+    let out = cli.run(&["exec", "box", "true"]).fails(1);
+    assert!(out.stderr.contains("is not running"), "{}", out.stderr);
+    // What exec wrote is in the container's layer, not the image.
+    let out = cli
+        .run(&["run", "--rm", "bb:local", "ls", "/made-by-exec"])
+        .fails(1);
+    assert!(out.stderr.contains("No such file"), "{}", out.stderr);
+    cleanup(&cli);
+}
+
+#[test]
+fn named_volumes_outlive_containers_and_anonymous_ones_go_with_rm_v() {
+    let cli = cli_with_base();
+    // Filled from the image on first use.
+    let out = cli
+        .run(&[
+            "run",
+            "--rm",
+            "-v",
+            "etc:/etc",
+            "bb:local",
+            "sh",
+            "-c",
+            "head -1 /etc/passwd; echo kept > /etc/note",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "root:x:0:0:root:/root:/bin/sh\n");
+    let out = cli
+        .run(&[
+            "run",
+            "--rm",
+            "-v",
+            "etc:/etc",
+            "bb:local",
+            "cat",
+            "/etc/note",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "kept\n");
+    assert_eq!(
+        cli.run(&["volume", "ls", "-q", "-f", "name=etc"])
+            .ok()
+            .stdout,
+        "etc\n"
+    );
+    // The image's VOLUME /anon gets an anonymous volume; rm -v removes it,
+    // and leaves the named one.
+    cli.run(&[
+        "create", "--name", "cv", "-v", "etc:/etc", "bb:local", "true",
+    ])
+    .ok();
+    let mounts = cli
+        .run(&[
+            "inspect",
+            "--format",
+            "{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}",
+            "cv",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(mounts, "volume:/etc volume:/anon \n");
+    let before = cli.run(&["volume", "ls", "-q"]).ok().stdout.lines().count();
+    assert_eq!(before, 2);
+    let out = cli.run(&["volume", "rm", "etc"]).fails(1);
+    assert!(out.stderr.contains("volume is in use"), "{}", out.stderr);
+    cli.run(&["rm", "-v", "cv"]).ok();
+    assert_eq!(cli.run(&["volume", "ls", "-q"]).ok().stdout, "etc\n");
+    cli.run(&["volume", "rm", "etc"]).ok();
+    assert_eq!(cli.run(&["volume", "ls", "-q"]).ok().stdout, "");
+}
+
+#[test]
+fn bind_mounts_read_only_mounts_and_tmpfs() {
+    let cli = cli_with_base();
+    let host = cli.scratch().join("shared");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("in"), "from host\n").unwrap();
+    let bind = format!("{}:/h", host.display());
+    let out = cli
+        .run(&[
+            "run",
+            "--rm",
+            "-v",
+            &bind,
+            "bb:local",
+            "sh",
+            "-c",
+            "cat /h/in; echo back > /h/out",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "from host\n");
+    assert_eq!(std::fs::read_to_string(host.join("out")).unwrap(), "back\n");
+    let ro = format!("{}:/h:ro", host.display());
+    let out = cli
+        .run(&["run", "--rm", "-v", &ro, "bb:local", "touch", "/h/x"])
+        .fails(1);
+    assert!(
+        out.stderr.contains("Read-only file system"),
+        "{}",
+        out.stderr
+    );
+    let out = cli
+        .run(&[
+            "run",
+            "--rm",
+            "--tmpfs",
+            "/scratch",
+            "bb:local",
+            "sh",
+            "-c",
+            "grep ' /scratch ' /proc/mounts | cut -d' ' -f3",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "tmpfs\n");
+    let out = cli
+        .run(&["run", "--rm", "--read-only", "bb:local", "touch", "/x"])
+        .fails(1);
+    assert!(
+        out.stderr.contains("Read-only file system"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn isolation_defaults_limits_and_init() {
+    let cli = cli_with_base();
+    let out = cli
+        .run(&["run", "--rm", "bb:local", "sh", "-c", "grep -E '^(NoNewPrivs|CapEff)' /proc/self/status; hostname; cat /proc/1/cmdline | tr '\\0' ' '"])
+        .ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[0], "CapEff:\t00000000a80425fb",
+        "Docker's default capabilities"
+    );
+    assert_eq!(lines[1], "NoNewPrivs:\t1");
+    assert_eq!(lines[2].len(), 12, "the short container ID");
+    assert!(lines[3].starts_with("sh -c"), "{}", lines[3]);
+    let out = cli
+        .run(&[
+            "run",
+            "--rm",
+            "--security-opt",
+            "no-new-privileges=false",
+            "--cap-drop",
+            "ALL",
+            "bb:local",
+            "grep",
+            "-E",
+            "^(NoNewPrivs|CapEff)",
+            "/proc/self/status",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "CapEff:\t0000000000000000\nNoNewPrivs:\t0\n");
+    let out = cli
+        .run(&[
+            "run",
+            "--rm",
+            "--memory",
+            "67108864",
+            "--pids-limit",
+            "20",
+            "--cpus",
+            "0.5",
+            "bb:local",
+            "cat",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/pids/pids.max",
+            "/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "67108864\n20\n50000\n");
+    let out = cli
+        .run(&[
+            "run",
+            "--rm",
+            "--init",
+            "bb:local",
+            "cat",
+            "/proc/1/cmdline",
+        ])
+        .ok();
+    assert!(
+        out.stdout.starts_with("/sbin/docker-init\0--\0cat"),
+        "{:?}",
+        out.stdout
+    );
+}
+
+#[test]
+fn ps_tells_the_truth_after_the_shim_and_container_die() {
+    let cli = cli_with_base();
+    cli.run(&["run", "-d", "--name", "victim", "bb:local", "sleep", "60"])
+        .ok();
+    let pid = cli
+        .run(&["inspect", "--format", "{{.State.Pid}}", "victim"])
+        .ok()
+        .stdout;
+    let pid: i32 = pid.trim().parse().unwrap();
+    // Kill the shim (the container's parent), then the container.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let ppid: i32 = stat[stat.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &ppid.to_string(), &pid.to_string()])
+        .status()
+        .unwrap();
+    let mut line = String::new();
+    for _ in 0..100 {
+        line = ps_line(&cli, "victim");
+        if line.starts_with("victim Exited") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(line.starts_with("victim Exited ("), "{line}");
+    assert_eq!(cli.run(&["ps", "-q"]).ok().stdout, "");
+    cli.run(&["rm", "victim"]).ok();
+    assert_eq!(count(&cli.root().join("runtime-v1/bundles")), 0);
+}
+
+#[test]
+fn containers_share_image_layers_and_disk_grows_only_by_what_they_write() {
+    let cli = cli_with_base();
+    for i in 0..5 {
+        let name = format!("c{i}");
+        cli.run(&[
+            "run",
+            "--name",
+            &name,
+            "bb:local",
+            "sh",
+            "-c",
+            "echo x > /f",
+        ])
+        .ok();
+    }
+    let snapshots = cli.root().join("snapshots-v1");
+    assert_eq!(
+        count(&snapshots.join("committed")),
+        1,
+        "one unpacked image layer"
+    );
+    let du = |p: &Path| -> u64 {
+        let out = std::process::Command::new("du")
+            .args(["-sk"])
+            .arg(p)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let image_kb = du(&snapshots.join("committed"));
+    let layers_kb = du(&snapshots.join("active"));
+    assert!(image_kb > 1000, "busybox is over 1 MB: {image_kb}");
+    assert!(
+        layers_kb < 5 * 40,
+        "five writable layers hold only /f: {layers_kb} KiB"
+    );
+    cleanup(&cli);
+}
