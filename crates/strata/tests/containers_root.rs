@@ -452,3 +452,17 @@ fn containers_share_image_layers_and_disk_grows_only_by_what_they_write() {
     );
     cleanup(&cli);
 }
+
+#[test]
+fn tty_is_refused_clearly_until_it_is_supported() {
+    let cli = cli_with_base();
+    let out = cli
+        .run(&["run", "--rm", "-t", "bb:local", "true"])
+        .fails(125);
+    assert!(
+        out.stderr.contains("-t/--tty is not supported yet"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(cli.run(&["ps", "-a", "-q"]).ok().stdout, "");
+}

@@ -245,6 +245,13 @@ fn forward(sfd: nix::sys::signalfd::SignalFd, pid: i32) {
 /// `docker run`/`create`'s flags as [`CreateOptions`]; an error is a
 /// usage error (exit 125).
 fn options(args: &RunArgs, attach: bool) -> Result<CreateOptions, parse::ParseError> {
+    if args.tty {
+        // runc needs a console socket for this; until the shim has one,
+        // say so instead of failing inside runc.
+        return Err(parse::ParseError::Message(
+            "-t/--tty is not supported yet: run without -t".to_owned(),
+        ));
+    }
     let lookup = |name: &str| std::env::var(name).ok();
     let mut env = Vec::new();
     for file in &args.env_file {
