@@ -21,8 +21,10 @@ use std::path::{Path, PathBuf};
 ///
 /// `Display` is the text Docker prints, without its `docker: ` or
 /// `Error response from daemon: ` prefixes and without the trailing
-/// `See 'docker run --help'`. [`ParseError::from_daemon`] tells when the
-/// CLI should add `Error response from daemon: `.
+/// `Run 'docker run --help' for more information`.
+/// [`ParseError::from_daemon`] tells when the CLI should add
+/// `Error response from daemon: `, [`ParseError::shows_usage`] when Docker
+/// prints the usage instead of `docker: `.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     /// Refused by the flag parser, which prints this line and then the
@@ -54,7 +56,7 @@ pub enum ParseError {
 
 impl ParseError {
     /// True when Docker's daemon gives this message, so that Docker prints
-    /// `Error response from daemon: ` before it (and `run` exits 125).
+    /// `Error response from daemon: ` before it.
     pub fn from_daemon(&self) -> bool {
         matches!(self, ParseError::Daemon(_))
     }
@@ -1954,7 +1956,7 @@ mod tests {
     fn lookup(name: &str) -> Option<String> {
         (name == "HOME").then(|| "/root".to_owned())
     }
-    /// The line Docker prints for `e` (before `See 'docker run --help'`).
+    /// The line Docker prints for `e` (before `Run 'docker run --help' for more information`).
     fn docker_line(e: &ParseError) -> String {
         match e {
             ParseError::Daemon(m) => format!("docker: Error response from daemon: {m}"),
