@@ -3,7 +3,7 @@
 //! containers whose shim died ([`refresh`]).
 //!
 //! The shim is `strata __shim` (the CLI provides the command): it runs
-//! [`serve`] and reports on a pipe, as one JSON line, that the container
+//! [`strata_runtime::serve`] and reports on its standard output, as one JSON line, that the container
 //! started (with its PID) or why it could not. It records every state
 //! change in the store itself, so a `strata` that exits or crashes loses
 //! nothing, and writes the exit code to `<container dir>/exit` before
