@@ -7,11 +7,9 @@
 //! layer's own snapshot, so a following RUN unpacks nothing.
 
 use std::collections::VecDeque;
-use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use strata_core::{Compression, Digest};
 use strata_runtime::{Mount, Network, Process, RunRequest};
 use strata_snapshot::{Snapshots, TarOptions};
 use strata_store::{BlobWriter, LayerScan, Lease, Store};
@@ -62,24 +60,11 @@ pub(crate) fn lowers(
         let dir = match snapshots.committed(chain) {
             Some(d) => d,
             // Hard links into lower layers need the lowers to unpack.
-            None => {
-                snapshots.unpack_over(chain, &out, &mut *open_uncompressed(store, &layer.blob)?)?
-            }
+            None => snapshots.unpack_over(chain, &out, &mut *store.open_layer(&layer.blob)?)?,
         };
         out.push(dir);
     }
     Ok(out)
-}
-
-/// A layer blob as an uncompressed tar stream.
-pub(crate) fn open_uncompressed(store: &Store, blob: &Digest) -> Result<Box<dyn Read>> {
-    let mut f = BufReader::with_capacity(1 << 20, store.open_blob(blob)?);
-    let head = io::BufRead::fill_buf(&mut f)?;
-    Ok(match Compression::sniff(head) {
-        Compression::None => Box::new(f),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(f)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(f)?),
-    })
 }
 
 impl Runner<'_> {

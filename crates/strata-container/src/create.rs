@@ -102,12 +102,15 @@ pub(crate) fn now_ns() -> i64 {
 /// makes its layers and volumes, then records it. On failure, nothing is
 /// left behind.
 pub fn create(store: &Store, opts: &CreateOptions) -> Result<ContainerRecord> {
+    let taken: Vec<String> = store.containers()?.into_iter().map(|c| c.name).collect();
     let name = match &opts.name {
         Some(n) => {
             let n = n.strip_prefix('/').unwrap_or(n);
             crate::parse::validate_container_name(n)
                 .map_err(|e| ContainerError::Invalid(e.to_string()))?;
-            if let Some(other) = store.containers()?.into_iter().find(|c| c.name == n) {
+            if taken.iter().any(|t| t == n) {
+                // Docker names the container holding it.
+                let other = store.container_find(n)?;
                 return Err(ContainerError::Conflict(format!(
                     "Conflict. The container name \"/{n}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
                     other.id
@@ -115,12 +118,7 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<ContainerRecord> {
             }
             n.to_owned()
         }
-        None => crate::names::generate(&|n| {
-            store
-                .containers()
-                .map(|cs| cs.iter().any(|c| c.name == n))
-                .unwrap_or(false)
-        }),
+        None => crate::names::generate(&|n| taken.iter().any(|t| t == n)),
     };
     let image = store.resolve(&opts.image)?;
     let parts = ImageParts::read(store, &image.id, &image.manifest.digest)?;
@@ -231,13 +229,7 @@ fn definition(id: &str, opts: &CreateOptions, image: &ImageParts) -> Result<Defi
         (None, false) => (ic.entrypoint.clone(), Some(opts.command.clone())),
     };
     let mut env = ic.env.clone().unwrap_or_default();
-    for e in &opts.env {
-        let key = e.split('=').next().unwrap_or_default();
-        match env.iter_mut().find(|x| x.split('=').next() == Some(key)) {
-            Some(slot) => *slot = e.clone(),
-            None => env.push(e.clone()),
-        }
-    }
+    crate::model::merge_env(&mut env, &opts.env);
     let mut labels: BTreeMap<String, String> =
         ic.labels.clone().unwrap_or_default().into_iter().collect();
     for (k, v) in &opts.labels {
@@ -356,12 +348,9 @@ fn definition(id: &str, opts: &CreateOptions, image: &ImageParts) -> Result<Defi
     })
 }
 
+/// A container path as Docker records it: absolute and clean.
 fn clean(path: &str) -> String {
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    format!("/{}", parts.join("/"))
+    strata_core::go_clean(&format!("/{path}"))
 }
 
 fn mount_point(spec: &MountSpec, anonymous: &mut Vec<String>) -> Result<MountPoint> {

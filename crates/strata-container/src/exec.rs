@@ -43,13 +43,7 @@ pub fn exec(store: &Store, rec: &ContainerRecord, opts: &ExecOptions) -> Result<
     let user = opts.user.clone().unwrap_or_else(|| def.config.user.clone());
     let ids = crate::user::resolve(&user, &read)?;
     let mut env = lifecycle::process_env(&def, &ids.home);
-    for e in &opts.env {
-        let key = e.split('=').next().unwrap_or_default();
-        match env.iter_mut().find(|x| x.split('=').next() == Some(key)) {
-            Some(slot) => *slot = e.clone(),
-            None => env.push(e.clone()),
-        }
-    }
+    crate::model::merge_env(&mut env, &opts.env);
     let cwd = opts
         .workdir
         .clone()

@@ -424,13 +424,7 @@ pub fn process_env(def: &Definition, home: &str) -> Vec<String> {
     if def.config.tty {
         env.push("TERM=xterm".into());
     }
-    for e in &def.config.env {
-        let key = e.split('=').next().unwrap_or_default();
-        match env.iter_mut().find(|x| x.split('=').next() == Some(key)) {
-            Some(slot) => *slot = e.clone(),
-            None => env.push(e.clone()),
-        }
-    }
+    crate::model::merge_env(&mut env, &def.config.env);
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!("HOME={home}"));
     }
@@ -537,8 +531,14 @@ fn wait_pid_exit(pid: u32, timeout: Duration) {
     let _ = rustix::event::poll(&mut fds, Some(&ts));
 }
 
-/// Docker's `stop`: the stop signal, then `SIGKILL` after `timeout`.
-pub fn stop(store: &Store, rec: &ContainerRecord, timeout: Option<i64>) -> Result<ContainerRecord> {
+/// Docker's `stop`: `signal` (else the container's stop signal), then
+/// `SIGKILL` after `timeout` (else the container's, else 10 s).
+pub fn stop(
+    store: &Store,
+    rec: &ContainerRecord,
+    signal: Option<i32>,
+    timeout: Option<i64>,
+) -> Result<ContainerRecord> {
     let _lock = lock(store, &rec.id)?;
     let rec = refresh(store, store.container_find(&rec.id)?)?;
     if rec.status != ContainerStatus::Running {
@@ -546,7 +546,8 @@ pub fn stop(store: &Store, rec: &ContainerRecord, timeout: Option<i64>) -> Resul
     }
     let def = Definition::from_json(&rec.spec)?;
     let timeout = timeout.or(def.config.stop_timeout).unwrap_or(10);
-    let signal = crate::parse::parse_signal(def.stop_signal()).unwrap_or(15);
+    let signal =
+        signal.unwrap_or_else(|| crate::parse::parse_signal(def.stop_signal()).unwrap_or(15));
     match kill(store, &rec, signal) {
         Ok(()) | Err(ContainerError::NotRunning(_)) => {}
         Err(e) => return Err(e),

@@ -133,6 +133,18 @@ pub struct MountPoint {
     pub anonymous: bool,
 }
 
+/// Docker's `ReplaceOrAppendEnvValues`: each `NAME=value` of `entries`
+/// replaces the entry of that name in place, or is appended.
+pub fn merge_env(env: &mut Vec<String>, entries: &[String]) {
+    for e in entries {
+        let key = e.split('=').next().unwrap_or_default();
+        match env.iter_mut().find(|x| x.split('=').next() == Some(key)) {
+            Some(slot) => slot.clone_from(e),
+            None => env.push(e.clone()),
+        }
+    }
+}
+
 /// Everything stored about a container besides its lifecycle state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]

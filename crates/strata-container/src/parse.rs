@@ -16,6 +16,7 @@
 //! take it as an argument) and [`parse_cpus`] counts the host's CPUs.
 
 use std::path::{Path, PathBuf};
+use strata_core::go_clean;
 
 /// A flag value Docker would refuse, with Docker's message.
 ///
@@ -1279,34 +1280,6 @@ fn go_printable(c: char) -> bool {
         || matches!(u, 0x202a..=0x202e | 0x2060..=0x206f | 0xfeff | 0xfff9..=0xfffb | 0xfffe | 0xffff)
         || matches!(u, 0xe000..=0xf8ff | 0xf0000..)
         || (u & 0xfffe) == 0xfffe)
-}
-
-/// Go's `path.Clean`.
-fn go_clean(path: &str) -> String {
-    if path.is_empty() {
-        return ".".into();
-    }
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => match parts.last() {
-                Some(&last) if last != ".." => {
-                    parts.pop();
-                }
-                _ if rooted => {}
-                _ => parts.push(".."),
-            },
-            p => parts.push(p),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
 }
 
 /// Go's `filepath.Abs` of a relative path against `cwd`; the path as it

@@ -8,12 +8,11 @@
 //! above the image's layers, so they never appear in the writable layer,
 //! in `diff` or in a `commit`.
 
-use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use fs_err as fs;
-use strata_core::{Compression, Digest, ImageConfig, ImageManifest, Raw, chain_ids};
+use strata_core::{Digest, ImageConfig, ImageManifest, Raw, chain_ids};
 use strata_snapshot::{Active, MergedView, Snapshots};
 use strata_store::Store;
 
@@ -65,17 +64,7 @@ pub fn image_lowers(
     for (chain, layer) in chains.iter().zip(&image.manifest.layers) {
         let dir = match snapshots.committed(chain) {
             Some(d) => d,
-            None => {
-                let blob = store.open_blob(&layer.digest)?;
-                let reader: Box<dyn Read> = match layer.media_type.layer_compression() {
-                    Some(Compression::Gzip) => Box::new(flate2::read::MultiGzDecoder::new(
-                        std::io::BufReader::new(blob),
-                    )),
-                    Some(Compression::Zstd) => Box::new(zstd::stream::read::Decoder::new(blob)?),
-                    _ => Box::new(blob),
-                };
-                snapshots.unpack_over(chain, &lowers, reader)?
-            }
+            None => snapshots.unpack_over(chain, &lowers, store.open_layer(&layer.digest)?)?,
         };
         lowers.push(dir);
     }

@@ -45,6 +45,7 @@
 //! Everything here is pure: no file system access.
 
 use regex::{Regex, RegexBuilder};
+use strata_core::go_clean;
 
 /// Compiled-size limit of one pattern's regex (`regex` defaults to 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 256 << 20;
@@ -374,36 +375,6 @@ fn read_all(text: &str) -> Result<Vec<String>, PatternError> {
         });
     }
     Ok(out)
-}
-
-/// Go's `filepath.Clean` for `/`-separated paths.
-fn go_clean(path: &str) -> String {
-    if path.is_empty() {
-        return ".".to_owned();
-    }
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => match parts.last() {
-                Some(&last) if last != ".." => {
-                    parts.pop();
-                }
-                _ if rooted => {}
-                _ => parts.push(".."),
-            },
-            _ => parts.push(part),
-        }
-    }
-    let joined = parts.join("/");
-    if rooted {
-        format!("/{joined}")
-    } else if joined.is_empty() {
-        ".".to_owned()
-    } else {
-        joined
-    }
 }
 
 /// fsutil's `patternWithoutTrailingGlob`.

@@ -129,6 +129,21 @@ impl Store {
         }
     }
 
+    /// A layer blob as an uncompressed tar stream; the compression (none,
+    /// gzip, zstd) is sniffed from its first bytes, so a mislabelled media
+    /// type does not matter.
+    pub fn open_layer(&self, digest: &Digest) -> Result<Box<dyn io::Read>> {
+        let mut f = io::BufReader::with_capacity(1 << 20, self.open_blob(digest)?);
+        let head = io::BufRead::fill_buf(&mut f)?;
+        Ok(match strata_core::Compression::sniff(head) {
+            strata_core::Compression::None => Box::new(f),
+            strata_core::Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(f)),
+            strata_core::Compression::Zstd => {
+                Box::new(zstd::stream::read::Decoder::with_buffer(f)?)
+            }
+        })
+    }
+
     /// Reads a whole (small) blob.
     pub fn read_blob(&self, digest: &Digest) -> Result<Vec<u8>> {
         let mut buf = Vec::new();

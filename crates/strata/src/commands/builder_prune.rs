@@ -1,6 +1,6 @@
 //! `strata builder prune [-a] [-f] [--keep-storage SIZE]`.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -45,14 +45,9 @@ pub(crate) fn run(store: &Store, args: BuilderPruneArgs) -> Result<ExitCode> {
         } else {
             "all dangling build cache"
         };
-        write!(
-            out,
+        if !super::confirm(&format!(
             "WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] "
-        )?;
-        out.flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+        ))? {
             return Ok(ExitCode::SUCCESS);
         }
     }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use strata_container::lifecycle;
 use strata_container::logs::{self, ReadOptions};
-use strata_container::{ContainerError, Definition, parse};
+use strata_container::{ContainerError, parse};
 use strata_store::{ContainerStatus, Store};
 
 use crate::cli::{
@@ -42,19 +42,16 @@ pub(crate) fn each(
 }
 
 pub(crate) fn stop(store: &Store, args: StopArgs) -> Result<ExitCode> {
+    let signal = match args.signal.as_deref().map(parse::parse_signal).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+            return Ok(ExitCode::from(1));
+        }
+    };
     each(&args.containers, |name| {
         let rec = find(store, name)?;
-        if let Some(sig) = &args.signal {
-            let signal =
-                parse::parse_signal(sig).map_err(|e| ContainerError::Invalid(e.to_string()))?;
-            let mut rec2 = rec.clone();
-            let mut def = Definition::from_json(&rec.spec)?;
-            def.config.stop_signal = Some(signal.to_string());
-            rec2.spec = def.to_json();
-            lifecycle::stop(store, &rec2, args.timeout).map(drop)
-        } else {
-            lifecycle::stop(store, &rec, args.timeout).map(drop)
-        }
+        lifecycle::stop(store, &rec, signal, args.timeout).map(drop)
     })
 }
 
@@ -62,8 +59,7 @@ pub(crate) fn restart(store: &Store, root: &Path, args: StopArgs) -> Result<Exit
     let shim = shim_command(root)?;
     each(&args.containers, |name| {
         let rec = find(store, name)?;
-        let rec = lifecycle::stop(store, &rec, args.timeout)?;
-        let _ = store.container_update(&rec.id, |r| r.restart_count += 0);
+        let rec = lifecycle::stop(store, &rec, None, args.timeout)?;
         lifecycle::start(store, &rec, &shim, false, false).map(drop)
     })
 }

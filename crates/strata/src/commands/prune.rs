@@ -1,6 +1,6 @@
 //! `strata image prune [-a] [-f]` and `strata system prune`.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -23,11 +23,9 @@ pub(crate) fn run(store: &Store, args: PruneArgs, system: bool) -> Result<ExitCo
         } else {
             DANGLING_WARNING
         };
-        write!(out, "{warning}\nAre you sure you want to continue? [y/N] ")?;
-        out.flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+        if !super::confirm(&format!(
+            "{warning}\nAre you sure you want to continue? [y/N] "
+        ))? {
             writeln!(out, "Total reclaimed space: 0B")?;
             return Ok(ExitCode::SUCCESS);
         }

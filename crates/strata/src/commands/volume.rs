@@ -86,9 +86,7 @@ pub(crate) fn ls(store: &Store, args: VolumeLsArgs) -> Result<ExitCode> {
             };
         }
         if keep {
-            let mut row = value(store, &v);
-            row["Mountpoint"] = json!(volumes::data_dir(store, &v.name));
-            rows.push(row);
+            rows.push(value(store, &v));
         }
     }
     rows.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
