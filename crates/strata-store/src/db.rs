@@ -142,14 +142,32 @@ CREATE TABLE container_volumes (
 pub(crate) fn open(path: &Path) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(120))?;
+    // Switching a new database to WAL needs an exclusive lock, and SQLite
+    // returns BUSY for it at once (no busy handler) while another process
+    // does the same: several strata processes opening a fresh store race
+    // here. Setup is idempotent, so retry it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        match setup(&mut conn) {
+            Err(crate::StoreError::Db(rusqlite::Error::SqliteFailure(f, _)))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other.map(|()| conn),
+        }
+    }
+}
+
+fn setup(conn: &mut Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // In WAL mode NORMAL keeps every commit atomic and the database
     // consistent after a crash of the process (kill -9); only a power loss
     // can drop the latest commits. Blob files are fsynced on their own.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    migrate(&mut conn)?;
-    Ok(conn)
+    migrate(conn)
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
