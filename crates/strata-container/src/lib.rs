@@ -13,6 +13,7 @@ pub mod create;
 pub mod diff;
 mod error;
 pub mod exec;
+pub mod host_view;
 pub mod lifecycle;
 pub mod logs;
 pub mod model;

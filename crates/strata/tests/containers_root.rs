@@ -466,3 +466,155 @@ fn tty_is_refused_clearly_until_it_is_supported() {
     );
     assert_eq!(cli.run(&["ps", "-a", "-q"]).ok().stdout, "");
 }
+
+/// The names in a tar stream, in order.
+fn tar_names(bytes: &[u8]) -> Vec<String> {
+    let mut archive = tar::Archive::new(bytes);
+    archive
+        .entries()
+        .expect("a tar")
+        .map(|e| {
+            e.expect("an entry")
+                .path()
+                .expect("a path")
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn cp_copies_both_ways_into_running_and_stopped_containers_and_their_volumes() {
+    let cli = cli_with_base();
+    let host = cli.scratch().join("host");
+    std::fs::create_dir_all(host.join("dir/sub")).unwrap();
+    std::fs::write(host.join("note"), "from the host\n").unwrap();
+    std::fs::write(host.join("dir/sub/deep"), "deep\n").unwrap();
+    let note = host.join("note");
+    let note = note.to_str().unwrap();
+    let dir = host.join("dir");
+    let dir = dir.to_str().unwrap();
+
+    // A running container: files land in its root and in its volume.
+    cli.run(&[
+        "run",
+        "-d",
+        "--name",
+        "live",
+        "-v",
+        "data:/data",
+        "bb:local",
+        "sleep",
+        "60",
+    ])
+    .ok();
+    cli.run(&["cp", note, "live:/tmp/"]).ok();
+    cli.run(&["cp", dir, "live:/data/copied"]).ok();
+    let seen = cli
+        .run(&["exec", "live", "cat", "/tmp/note", "/data/copied/sub/deep"])
+        .ok()
+        .stdout;
+    assert_eq!(seen, "from the host\ndeep\n");
+    // Out again, as a directory and as a tar stream.
+    let out = cli.scratch().join("out");
+    cli.run(&["cp", "live:/data/copied", out.to_str().unwrap()])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(out.join("sub/deep")).unwrap(),
+        "deep\n"
+    );
+    let tar = cli
+        .command(&["cp", "live:/data/copied/sub", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        tar.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tar.stderr)
+    );
+    assert_eq!(tar_names(&tar.stdout), ["sub/", "sub/deep"]);
+    cli.run(&["stop", "-t", "0", "live"]).ok();
+
+    // Stopped: its writable layer and its volume are still reachable, and
+    // what goes in is there when it starts again.
+    cli.run(&["cp", "live:/tmp/note", host.join("back").to_str().unwrap()])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(host.join("back")).unwrap(),
+        "from the host\n"
+    );
+    cli.run(&["cp", note, "live:/data/second"]).ok();
+    cli.run(&["cp", note, "live:/etc/motd"]).ok();
+    let out = cli
+        .run(&[
+            "run",
+            "--rm",
+            "-v",
+            "data:/data",
+            "bb:local",
+            "cat",
+            "/data/second",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "from the host\n");
+    let changes = cli.run(&["diff", "live"]).ok().stdout;
+    assert!(changes.contains("A /etc/motd"), "{changes}");
+    assert!(
+        !changes.contains("/data"),
+        "volumes are not the layer: {changes}"
+    );
+    // The stopped container's mounts lived in cp's own mount namespace.
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(cli.root().to_str().unwrap()),
+        "a mount was left behind:\n{mounts}"
+    );
+    cli.run(&["start", "live"]).ok();
+    let seen = cli.run(&["exec", "live", "cat", "/etc/motd"]).ok().stdout;
+    assert_eq!(seen, "from the host\n");
+    cleanup(&cli);
+    cli.run(&["volume", "rm", "data"]).ok();
+}
+
+#[test]
+fn cp_errors_are_dockers_and_hostile_streams_stay_inside() {
+    let cli = cli_with_base();
+    cli.run(&["create", "--name", "box", "bb:local", "true"])
+        .ok();
+    let out = cli.run(&["cp", "box:/nope", "/tmp/x"]).fails(1);
+    assert_eq!(out.stderr, "Error: No such container:path: box:/nope\n");
+    let out = cli.run(&["cp", "/etc/hostname", "/tmp/x"]).fails(1);
+    assert_eq!(out.stderr, "must specify at least one container source\n");
+    let out = cli.run(&["cp", "box:/a", "box:/b"]).fails(1);
+    assert_eq!(out.stderr, "copying between containers is not supported\n");
+    let out = cli.run(&["cp", "ghost:/a", "/tmp/x"]).fails(1);
+    assert_eq!(
+        out.stderr,
+        "Error response from daemon: No such container: ghost\n"
+    );
+
+    // A tar whose entries climb out is refused, and nothing lands outside.
+    let mut evil = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(4);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.as_gnu_mut().unwrap().name[..9].copy_from_slice(b"../escape");
+    header.set_cksum();
+    evil.append(&header, &b"evil"[..]).unwrap();
+    let evil = evil.into_inner().unwrap();
+    let out = cli
+        .run_stdin(&["cp", "-", "box:/tmp"], Some(&evil))
+        .fails(1);
+    assert!(out.stderr.contains("is outside of"), "{}", out.stderr);
+    let escaped = cli.run(&["cp", "box:/escape", "-"]).fails(1);
+    assert!(
+        escaped.stderr.contains("No such container:path"),
+        "{}",
+        escaped.stderr
+    );
+    cleanup(&cli);
+}

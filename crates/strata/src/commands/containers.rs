@@ -1,4 +1,4 @@
-//! `stop`, `kill`, `restart`, `rm`, `wait`, `logs`, `exec`, `container
+//! `stop`, `kill`, `restart`, `rm`, `wait`, `logs`, `exec`, `cp`, `container
 //! prune` and the hidden `__shim`: Docker's container verbs over
 //! `strata_container::lifecycle`.
 
@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use strata_container::cp::{self, CopyDest, CopyOptions, CopySrc, CpError};
 use strata_container::lifecycle;
 use strata_container::logs::{self, ReadOptions};
 use strata_container::{ContainerError, parse};
@@ -270,12 +271,101 @@ pub(crate) fn diff(store: &Store, args: DiffArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn cp(_store: &Store, args: CpArgs) -> Result<ExitCode> {
-    writeln!(
-        std::io::stderr(),
-        "Error: cp {} {} is not available yet",
-        args.source,
-        args.destination
-    )?;
-    Ok(ExitCode::from(1))
+/// `docker cp`: between a container's file system and the host or a tar
+/// stream, in either direction, running or stopped.
+pub(crate) fn cp(store: &Store, args: CpArgs) -> Result<ExitCode> {
+    let fail = |message: &str| -> Result<ExitCode> {
+        writeln!(std::io::stderr(), "{message}")?;
+        Ok(ExitCode::from(1))
+    };
+    if args.source.is_empty() {
+        return fail("source can not be empty");
+    }
+    if args.destination.is_empty() {
+        return fail("destination can not be empty");
+    }
+    let (from, to) = match (split_cp_arg(&args.source), split_cp_arg(&args.destination)) {
+        ((Some(_), _), (Some(_), _)) => {
+            return fail("copying between containers is not supported");
+        }
+        ((None, _), (None, _)) => return fail("must specify at least one container source"),
+        (from, to) => (from, to),
+    };
+    let name = from.0.or(to.0).expect("one side is a container");
+    let rec = match find(store, name) {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("Error response from daemon: {e}")),
+    };
+    let view = match strata_container::host_view::root_view(store, &rec) {
+        Ok(v) => v,
+        Err(e) => return fail(&format!("Error response from daemon: {e}")),
+    };
+    let root = view.path();
+    let done = match from {
+        (Some(_), path) => {
+            let path = if path.is_empty() { "/" } else { path };
+            if to.1 == "-" {
+                let mut out = std::io::stdout().lock();
+                cp::copy_from_container(root, path, CopyDest::Stream(&mut out), args.follow_link)
+                    .and_then(|()| {
+                        out.flush().map_err(|e| CpError::Io {
+                            op: "write",
+                            path: "-".into(),
+                            source: e,
+                        })
+                    })
+            } else {
+                cp::copy_from_container(
+                    root,
+                    path,
+                    CopyDest::Host(Path::new(to.1)),
+                    args.follow_link,
+                )
+            }
+        }
+        (None, path) => {
+            let dest = if to.1.is_empty() { "/" } else { to.1 };
+            let opts = CopyOptions {
+                follow_link: args.follow_link,
+                archive: args.archive,
+            };
+            if path == "-" {
+                let mut input = std::io::stdin().lock();
+                cp::copy_to_container(root, CopySrc::Stream(&mut input), dest, &opts)
+            } else {
+                cp::copy_to_container(root, CopySrc::Host(Path::new(path)), dest, &opts)
+            }
+        }
+    };
+    match done {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => fail(&e.docker_message(name)),
+    }
+}
+
+/// Docker's reading of a `cp` argument: `CONTAINER:PATH`, or a local
+/// path (absolute, without a colon, or starting with `.` before it).
+fn split_cp_arg(arg: &str) -> (Option<&str>, &str) {
+    if arg.starts_with('/') {
+        return (None, arg);
+    }
+    match arg.split_once(':') {
+        Some((ctr, path)) if !ctr.starts_with('.') => (Some(ctr), path),
+        _ => (None, arg),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_cp_arg;
+
+    #[test]
+    fn cp_arguments_split_as_dockers() {
+        assert_eq!(split_cp_arg("web:/etc/hosts"), (Some("web"), "/etc/hosts"));
+        assert_eq!(split_cp_arg("web:"), (Some("web"), ""));
+        assert_eq!(split_cp_arg("/tmp/a:b"), (None, "/tmp/a:b"));
+        assert_eq!(split_cp_arg("./a:b"), (None, "./a:b"));
+        assert_eq!(split_cp_arg("file.txt"), (None, "file.txt"));
+        assert_eq!(split_cp_arg("-"), (None, "-"));
+    }
 }
