@@ -1,7 +1,7 @@
 //! `exec`: another process in a running container, with the container's
 //! environment, user and capabilities unless the options say otherwise.
 
-use strata_runtime::{ExecSpec, Process};
+use strata_runtime::{ExecSpec, Process, ProcessIo, Stream};
 use strata_store::{ContainerRecord, ContainerStatus, Store};
 
 use crate::error::{ContainerError, Result};
@@ -30,8 +30,16 @@ pub struct ExecOptions {
 }
 
 /// Runs `opts.command` in running container `rec` with this process's
-/// standard streams; returns its exit code.
-pub fn exec(store: &Store, rec: &ContainerRecord, opts: &ExecOptions) -> Result<i32> {
+/// standard streams; returns its exit code. With `opts.tty`, the process
+/// gets a terminal of its own: `io` feeds it (input, size, resizes) and
+/// `output` receives what it writes.
+pub fn exec(
+    store: &Store,
+    rec: &ContainerRecord,
+    opts: &ExecOptions,
+    io: ProcessIo,
+    output: &mut dyn FnMut(Stream, &[u8]),
+) -> Result<i32> {
     let rec = lifecycle::refresh(store, rec.clone())?;
     let pid = match (rec.status, rec.pid) {
         (ContainerStatus::Running, Some(pid)) => pid,
@@ -43,6 +51,9 @@ pub fn exec(store: &Store, rec: &ContainerRecord, opts: &ExecOptions) -> Result<
     let user = opts.user.clone().unwrap_or_else(|| def.config.user.clone());
     let ids = crate::user::resolve(&user, &read)?;
     let mut env = lifecycle::process_env(&def, &ids.home);
+    if opts.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
     crate::model::merge_env(&mut env, &opts.env);
     let cwd = opts
         .workdir
@@ -70,12 +81,16 @@ pub fn exec(store: &Store, rec: &ContainerRecord, opts: &ExecOptions) -> Result<
         no_new_privileges: def.no_new_privileges,
         capabilities: caps,
     };
-    let status = strata_runtime::exec(&store.layout().runtime_dir(), &h.runtime, &rec.id, &spec)
-        .map_err(|e| match e {
-            strata_runtime::Error::CannotExecute { code, message, .. } => {
-                ContainerError::CannotExecute { code, message }
-            }
-            e => e.into(),
-        })?;
+    let state_dir = store.layout().runtime_dir();
+    let status = match opts.tty {
+        true => strata_runtime::exec_tty(&state_dir, &h.runtime, &rec.id, &spec, io, output),
+        false => strata_runtime::exec(&state_dir, &h.runtime, &rec.id, &spec),
+    }
+    .map_err(|e| match e {
+        strata_runtime::Error::CannotExecute { code, message, .. } => {
+            ContainerError::CannotExecute { code, message }
+        }
+        e => e.into(),
+    })?;
     Ok(status.code().unwrap_or(255))
 }

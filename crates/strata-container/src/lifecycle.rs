@@ -55,7 +55,7 @@ pub enum Ready {
     },
 }
 
-/// How to run the shim: `program args... ID [--attach] [--stdin]`. The
+/// How to run the shim: `program args... ID [--attach] [--stdin] [--console-size R,C]`. The
 /// shim reports on its standard output: first a [`Ready`] line, then
 /// (attached) the container's output, its errors on standard error.
 #[derive(Clone, Debug)]
@@ -111,16 +111,26 @@ pub fn lock(store: &Store, id: &str) -> Result<OpLock> {
     Ok(OpLock { _file: file })
 }
 
-/// Starts container `rec` through `shim`. With `attach`, the container's
-/// output comes back through [`Started::stdout`] and the shim's standard
-/// error; with `stdin`, the process reads this process's standard input.
+/// How a started container is connected to the caller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attach {
+    /// The container's output comes back through [`Started::stdout`] and
+    /// the shim's standard error.
+    pub output: bool,
+    /// The process reads this process's standard input.
+    pub stdin: bool,
+    /// For a container with a terminal: its size at start (rows,
+    /// columns); [`resize`] changes it later.
+    pub console_size: Option<(u16, u16)>,
+}
+
+/// Starts container `rec` through `shim`, connected as `attach` says.
 /// Returns once the container runs.
 pub fn start(
     store: &Store,
     rec: &ContainerRecord,
     shim: &ShimCommand,
-    attach: bool,
-    stdin: bool,
+    attach: Attach,
 ) -> Result<Started> {
     let _lock = lock(store, &rec.id)?;
     let rec = refresh(store, store.container_find(&rec.id)?)?;
@@ -132,19 +142,22 @@ pub fn start(
     }
     let mut cmd = Command::new(&shim.program);
     cmd.args(&shim.args).arg(&rec.id);
-    if attach {
+    if attach.output {
         cmd.arg("--attach");
     }
-    if stdin {
+    if attach.stdin {
         cmd.arg("--stdin");
     }
-    cmd.stdin(if stdin {
+    if let Some((rows, cols)) = attach.console_size {
+        cmd.arg("--console-size").arg(format!("{rows},{cols}"));
+    }
+    cmd.stdin(if attach.stdin {
         Stdio::inherit()
     } else {
         Stdio::null()
     })
     .stdout(Stdio::piped())
-    .stderr(if attach {
+    .stderr(if attach.output {
         Stdio::inherit()
     } else {
         Stdio::null()
@@ -159,7 +172,7 @@ pub fn start(
         Ok(Ready::Started { pid }) => Ok(Started {
             pid,
             shim: child,
-            stdout: attach.then_some(out),
+            stdout: attach.output.then_some(out),
         }),
         Ok(Ready::Failed { message, code }) => {
             let _ = child.wait();
@@ -180,9 +193,42 @@ pub fn start(
     }
 }
 
+/// Resizes the terminal of the running container whose [`resize_fifo`]
+/// is `fifo` (its shim applies it); a container without a terminal, or
+/// not running, ignores it.
+pub fn resize(fifo: &std::path::Path, size: (u16, u16)) -> Result<()> {
+    Ok(strata_runtime::request_resize(fifo, size)?)
+}
+
+/// Where container `id`'s shim reads requests to resize its terminal.
+pub fn resize_fifo(store: &Store, id: &str) -> PathBuf {
+    container_dir(store, id).join("resize")
+}
+
+/// A fresh named pipe for [`resize`] requests, open for reading (and
+/// writing, so that it never reports an end when a writer goes away).
+fn open_resize_fifo(store: &Store, id: &str) -> Result<std::os::fd::OwnedFd> {
+    let path = resize_fifo(store, id);
+    let _ = fs::remove_file(&path);
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .map_err(std::io::Error::from)?;
+    Ok(rustix::fs::open(
+        &path,
+        rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(std::io::Error::from)?)
+}
+
 /// The shim's body: runs container `id` to its end, reporting on
 /// standard output; returns the exit code the shim should exit with.
-pub fn shim_main(store: &Store, id: &str, attach: bool, stdin: bool) -> u8 {
+pub fn shim_main(store: &Store, id: &str, attach: Attach) -> u8 {
     let _ = rustix::process::setsid();
     let mut reported = false;
     let mut report = |r: Ready| {
@@ -194,7 +240,7 @@ pub fn shim_main(store: &Store, id: &str, attach: bool, stdin: bool) -> u8 {
             let _ = out.write_all(&line).and_then(|()| out.flush());
         }
     };
-    let outcome = shim_run(store, id, attach, stdin, &mut report);
+    let outcome = shim_run(store, id, attach, &mut report);
     let code = match outcome {
         Ok(status) => status.code().unwrap_or(UNKNOWN_EXIT).clamp(0, 255) as u8,
         Err(e) => {
@@ -227,8 +273,7 @@ pub fn shim_main(store: &Store, id: &str, attach: bool, stdin: bool) -> u8 {
 fn shim_run(
     store: &Store,
     id: &str,
-    attach: bool,
-    stdin: bool,
+    attach: Attach,
     report: &mut dyn FnMut(Ready),
 ) -> Result<ExitStatus> {
     let rec = store.container_find(id)?;
@@ -238,16 +283,23 @@ fn shim_run(
     let mut log = LogWriter::open(&log_path(store, id))?;
     let me = std::process::id();
     let my_start = strata_store::process_start(me).unwrap_or(0) as u64;
-    let stdin_fd = match stdin {
-        true => Some(std::io::stdin().as_fd().try_clone_to_owned()?),
-        false => None,
+    let io = strata_runtime::ProcessIo {
+        stdin: match attach.stdin {
+            true => Some(std::io::stdin().as_fd().try_clone_to_owned()?),
+            false => None,
+        },
+        console_size: attach.console_size,
+        resize: match def.config.tty {
+            true => Some(open_resize_fifo(store, id)?),
+            false => None,
+        },
     };
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     let status = strata_runtime::serve(
         &store.layout().runtime_dir(),
         &spec,
-        stdin_fd,
+        io,
         &mut |pid| {
             store
                 .container_update(id, |r| {
@@ -264,7 +316,7 @@ fn shim_run(
         },
         &mut |stream, data| {
             log.write(stream, data);
-            if attach {
+            if attach.output {
                 let _ = match stream {
                     Stream::Stdout => out.write_all(data).and_then(|()| out.flush()),
                     Stream::Stderr => err.write_all(data),

@@ -75,6 +75,7 @@
 
 mod bundle;
 mod caps;
+mod console;
 mod container;
 mod container_spec;
 mod defaults;
@@ -93,8 +94,9 @@ pub use error::{Error, Result};
 pub use mounter::{HostMounter, Mounter};
 pub use request::{DEFAULT_RUNTIME, ExitStatus, Mount, Network, Process, RunRequest, Stream};
 
+pub use console::{parse_size, request_resize};
 pub use container_spec::{ContainerSpec, INIT_PATH, Resources};
-pub use shim::{ExecSpec, cleanup_leftovers, exec, is_running, serve};
+pub use shim::{ExecSpec, ProcessIo, cleanup_leftovers, exec, exec_tty, is_running, serve};
 
 use container::Prepared;
 use profile::Profile;

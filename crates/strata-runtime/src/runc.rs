@@ -130,15 +130,15 @@ impl Runc {
     }
 
     /// `runc create`: creates container `id` from `bundle` with the given
-    /// standard streams (the process inherits them), and returns the host
+    /// standard streams (the process inherits them; with a terminal runc
+    /// sends its master end to `console_socket` instead), and returns the host
     /// PID of its process, which waits for [`Runc::start`].
     pub(crate) fn create(
         &self,
         id: &str,
         bundle: &Bundle,
-        stdin: Stdio,
-        stdout: Stdio,
-        stderr: Stdio,
+        console_socket: Option<&Path>,
+        [stdin, stdout, stderr]: [Stdio; 3],
     ) -> Result<i32> {
         let mut cmd = self.command();
         cmd.arg("--log")
@@ -149,11 +149,11 @@ impl Runc {
             .arg("--bundle")
             .arg(bundle.dir())
             .arg("--pid-file")
-            .arg(bundle.pid_file())
-            .arg(id)
-            .stdin(stdin)
-            .stdout(stdout)
-            .stderr(stderr);
+            .arg(bundle.pid_file());
+        if let Some(socket) = console_socket {
+            cmd.arg("--console-socket").arg(socket);
+        }
+        cmd.arg(id).stdin(stdin).stdout(stdout).stderr(stderr);
         let status = cmd.status().map_err(|source| Error::Spawn {
             binary: self.binary.clone(),
             source,
@@ -219,14 +219,7 @@ impl Runc {
         log: &Path,
         tty: bool,
     ) -> Result<ExitStatus> {
-        let mut cmd = self.command();
-        cmd.arg("--log")
-            .arg(log)
-            .arg("--log-format")
-            .arg("json")
-            .arg("exec")
-            .arg("--process")
-            .arg(process);
+        let mut cmd = self.exec_command(process, log);
         if tty {
             cmd.arg("--tty");
         }
@@ -241,22 +234,58 @@ impl Runc {
                 std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(9),
             ),
         };
-        match (status, log_errors(log).pop()) {
-            (ExitStatus::Exited(c), Some(message)) if c != 0 => {
-                Err(match exec_failure_code(&message) {
-                    Some(code) => Error::CannotExecute {
-                        id: id.to_owned(),
-                        code,
-                        message,
-                    },
-                    None => Error::Exec {
-                        id: id.to_owned(),
-                        message,
-                    },
-                })
-            }
-            _ => Ok(status),
+        exec_outcome(id, status, log)
+    }
+
+    /// `runc exec --detach --tty`: starts the process of `process` (which
+    /// asks for a terminal) in container `id`, sends the terminal's master
+    /// end to `console_socket`, and returns the process's host PID.
+    pub(crate) fn exec_detached_tty(
+        &self,
+        id: &str,
+        process: &Path,
+        log: &Path,
+        console_socket: &Path,
+        pid_file: &Path,
+    ) -> Result<i32> {
+        let mut cmd = self.exec_command(process, log);
+        cmd.args(["--detach", "--tty", "--console-socket"])
+            .arg(console_socket)
+            .arg("--pid-file")
+            .arg(pid_file)
+            .arg(id)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let status = cmd.status().map_err(|source| Error::Spawn {
+            binary: self.binary.clone(),
+            source,
+        })?;
+        let code = status.code().unwrap_or(255);
+        exec_outcome(id, ExitStatus::Exited(code), log)?;
+        if code != 0 {
+            return Err(Error::Exec {
+                id: id.to_owned(),
+                message: format!("runc exec failed: {status}"),
+            });
         }
+        let text = std::fs::read_to_string(pid_file)?;
+        text.trim().parse().map_err(|_| Error::Exec {
+            id: id.to_owned(),
+            message: format!("runc wrote a bad pid file: {text:?}"),
+        })
+    }
+
+    fn exec_command(&self, process: &Path, log: &Path) -> Command {
+        let mut cmd = self.command();
+        cmd.arg("--log")
+            .arg(log)
+            .arg("--log-format")
+            .arg("json")
+            .arg("exec")
+            .arg("--process")
+            .arg(process);
+        cmd
     }
 
     /// Runs `runc ARGS` and turns a failure into [`Error::Command`].
@@ -369,6 +398,27 @@ fn forward(
 struct LogLine {
     level: String,
     msg: String,
+}
+
+/// An exec's status, or why it failed when runc logged an error: Docker's
+/// 126 or 127 when the command could not be executed.
+fn exec_outcome(id: &str, status: ExitStatus, log: &Path) -> Result<ExitStatus> {
+    match (status, log_errors(log).pop()) {
+        (ExitStatus::Exited(c), Some(message)) if c != 0 => {
+            Err(match exec_failure_code(&message) {
+                Some(code) => Error::CannotExecute {
+                    id: id.to_owned(),
+                    code,
+                    message,
+                },
+                None => Error::Exec {
+                    id: id.to_owned(),
+                    message,
+                },
+            })
+        }
+        _ => Ok(status),
+    }
 }
 
 /// The error messages in runc's JSON log; warnings go to tracing.

@@ -21,7 +21,7 @@
 //! `strata` exits.
 
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::process::Stdio;
 
@@ -30,6 +30,7 @@ use rustix::process::{Pid, WaitOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::Bundle;
+use crate::console::{self, ConsoleSocket};
 use crate::container::Prepared;
 use crate::container_spec::ContainerSpec;
 use crate::error::{Error, Result};
@@ -44,14 +45,16 @@ use crate::runc::{self, Runc};
 /// as it arrives, and, once the process has exited and everything is
 /// cleaned up, returns its status.
 ///
-/// `stdin` becomes the process's standard input (`/dev/null` when
-/// `None`). A command that cannot be executed is
-/// [`Error::CannotExecute`], with Docker's exit code; `started` is not
-/// called then.
+/// `io.stdin` becomes the process's standard input (`/dev/null` when
+/// `None`). With [`ContainerSpec::tty`], the process gets a terminal of
+/// its own (stdin, stdout and stderr), whose output all reaches `output`
+/// as stdout; see [`ProcessIo`] for its size. A command that cannot be
+/// executed is [`Error::CannotExecute`], with Docker's exit code;
+/// `started` is not called then.
 pub fn serve(
     state_dir: &Path,
     spec: &ContainerSpec,
-    stdin: Option<OwnedFd>,
+    io: ProcessIo,
     started: &mut dyn FnMut(i32) -> io::Result<()>,
     output: &mut dyn FnMut(Stream, &[u8]),
 ) -> Result<ExitStatus> {
@@ -72,7 +75,7 @@ pub fn serve(
         &HostMounter,
         Path::new(crate::HOST_RESOLV_CONF),
     )?;
-    let result = run_created(&prepared, spec, stdin, started, output);
+    let result = run_created(&prepared, spec, io, started, output);
     let cleaned = prepared.cleanup();
     match (result, cleaned) {
         (Ok(status), Ok(())) => Ok(status),
@@ -86,32 +89,45 @@ pub fn serve(
     }
 }
 
+/// How [`serve`] and [`exec_tty`] connect a process's standard streams.
+#[derive(Debug, Default)]
+pub struct ProcessIo {
+    /// The process's standard input; `/dev/null` when `None`.
+    pub stdin: Option<OwnedFd>,
+    /// With a terminal: its size at start, rows and columns.
+    pub console_size: Option<(u16, u16)>,
+    /// With a terminal: where `ROWS COLS` lines that resize it arrive
+    /// (see [`request_resize`](crate::request_resize)).
+    pub resize: Option<OwnedFd>,
+}
+
 fn run_created(
     prepared: &Prepared<'_>,
     spec: &ContainerSpec,
-    stdin: Option<OwnedFd>,
+    io: ProcessIo,
     started: &mut dyn FnMut(i32) -> io::Result<()>,
     output: &mut dyn FnMut(Stream, &[u8]),
 ) -> Result<ExitStatus> {
+    if spec.tty {
+        return run_created_tty(prepared, spec, io, started, output);
+    }
     let id = spec.id.as_str();
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
-    let stdin = match stdin {
+    let stdin = match io.stdin {
         Some(fd) => Stdio::from(fd),
         None => Stdio::null(),
     };
-    let pid = prepared
-        .runc()
-        .create(id, prepared.bundle(), stdin, out_w.into(), err_w.into())?;
+    let pid = prepared.runc().create(
+        id,
+        prepared.bundle(),
+        None,
+        [stdin, out_w.into(), err_w.into()],
+    )?;
     // Whatever runc itself wrote (warnings) precedes the process's output.
     discard_pending(&err_r);
     discard_pending(&out_r);
-    if let Err(e) = started(pid) {
-        return Err(Error::Shim {
-            program: std::env::current_exe().unwrap_or_default(),
-            reason: format!("recording the start of container {id} failed: {e}"),
-        });
-    }
+    report_started(id, pid, started)?;
     prepared.runc().start(id)?;
     std::thread::scope(|scope| {
         let waiter = scope.spawn(move || wait_for(pid));
@@ -128,6 +144,57 @@ fn run_created(
         }
         Ok(status)
     })
+}
+
+/// [`run_created`] with a terminal: runc hands over its master end, which
+/// carries all of the process's input and output.
+fn run_created_tty(
+    prepared: &Prepared<'_>,
+    spec: &ContainerSpec,
+    io: ProcessIo,
+    started: &mut dyn FnMut(i32) -> io::Result<()>,
+    output: &mut dyn FnMut(Stream, &[u8]),
+) -> Result<ExitStatus> {
+    let id = spec.id.as_str();
+    let socket = ConsoleSocket::new()?;
+    let pid = prepared.runc().create(
+        id,
+        prepared.bundle(),
+        Some(&socket.path()),
+        [Stdio::null(), Stdio::null(), Stdio::null()],
+    )?;
+    let master = socket.receive()?;
+    drop(socket);
+    if let Some(size) = io.console_size {
+        console::set_size(master.as_fd(), size)?;
+    }
+    report_started(id, pid, started)?;
+    prepared.runc().start(id)?;
+    std::thread::scope(|scope| {
+        let waiter = scope.spawn(move || wait_for(pid));
+        let relayed = console::relay(&master, io.stdin, io.resize, output);
+        let status = waiter
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the waiting thread panicked")))?;
+        if let Err(e) = relayed {
+            tracing::warn!(id, error = %e, "relaying the container's terminal failed");
+        }
+        Ok(status)
+    })
+}
+
+fn report_started(
+    id: &str,
+    pid: i32,
+    started: &mut dyn FnMut(i32) -> io::Result<()>,
+) -> Result<()> {
+    if let Err(e) = started(pid) {
+        return Err(Error::Shim {
+            program: std::env::current_exe().unwrap_or_default(),
+            reason: format!("recording the start of container {id} failed: {e}"),
+        });
+    }
+    Ok(())
 }
 
 /// Waits for process `pid` (our child by reparenting) to end.
@@ -190,6 +257,62 @@ pub fn exec(state_dir: &Path, runtime: &str, id: &str, exec: &ExecSpec) -> Resul
     let dir = tempfile::Builder::new()
         .prefix("exec-")
         .tempdir_in(state_dir)?;
+    let process_file = write_exec_process(id, exec, dir.path())?;
+    runc.exec(id, &process_file, &dir.path().join("runc.log"), exec.tty)
+}
+
+/// Runs `exec` (which must ask for a terminal) in running container `id`
+/// to completion with a terminal of its own, the way [`serve`] runs a
+/// container with one: what it writes reaches `output` as stdout, `io`
+/// gives its input, size and resizes. This works whether or not this
+/// process has a terminal itself (`docker exec -t` in a script).
+pub fn exec_tty(
+    state_dir: &Path,
+    runtime: &str,
+    id: &str,
+    exec: &ExecSpec,
+    io: ProcessIo,
+    output: &mut dyn FnMut(Stream, &[u8]),
+) -> Result<ExitStatus> {
+    let runc = Runc::find(runtime, Bundle::runc_root(state_dir))?;
+    if !runc.has_state(id) {
+        return Err(Error::NotRunning { id: id.to_owned() });
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("exec-")
+        .tempdir_in(state_dir)?;
+    let process_file = write_exec_process(id, exec, dir.path())?;
+    // runc leaves the process to us when it exits.
+    rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
+        .map_err(io::Error::from)?;
+    let socket = ConsoleSocket::new()?;
+    let pid = runc.exec_detached_tty(
+        id,
+        &process_file,
+        &dir.path().join("runc.log"),
+        &socket.path(),
+        &dir.path().join("pid"),
+    )?;
+    let master = socket.receive()?;
+    drop(socket);
+    if let Some(size) = io.console_size {
+        console::set_size(master.as_fd(), size)?;
+    }
+    std::thread::scope(|scope| {
+        let waiter = scope.spawn(move || wait_for(pid));
+        let relayed = console::relay(&master, io.stdin, io.resize, output);
+        let status = waiter
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the waiting thread panicked")))?;
+        if let Err(e) = relayed {
+            tracing::warn!(id, error = %e, "relaying the exec's terminal failed");
+        }
+        Ok(status)
+    })
+}
+
+/// Writes `exec`'s process as runc takes it to `dir/process.json`.
+fn write_exec_process(id: &str, exec: &ExecSpec, dir: &Path) -> Result<std::path::PathBuf> {
     let process = crate::spec::exec_process(exec).map_err(|source| Error::Spec {
         id: id.to_owned(),
         source,
@@ -198,9 +321,9 @@ pub fn exec(state_dir: &Path, runtime: &str, id: &str, exec: &ExecSpec) -> Resul
         id: id.to_owned(),
         source: e.into(),
     })?;
-    let process_file = dir.path().join("process.json");
+    let process_file = dir.join("process.json");
     fs::write(&process_file, json)?;
-    runc.exec(id, &process_file, &dir.path().join("runc.log"), exec.tty)
+    Ok(process_file)
 }
 
 /// Removes what a container's shim leaves when it is killed: runc's

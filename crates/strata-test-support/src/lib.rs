@@ -8,6 +8,7 @@
 //!   (`<id>/layer.tar`) and the 25+ layout (OCI `blobs/` plus `manifest.json`).
 //! - [`Cli`]: runs the `strata` binary against a private store root.
 //! - [`DockerDaemon`]: a private `dockerd` for interop tests.
+//! - [`Pty`]: a pseudo-terminal, to play a user at a terminal.
 //! - [`image_tree`]: the flattened file tree and config of a saved image,
 //!   for comparing what two tools built.
 #![deny(missing_docs)]
@@ -16,12 +17,14 @@ mod archive;
 mod cli;
 mod docker;
 mod image_tree;
+mod pty;
 mod tarball;
 
 pub use archive::{ArchiveImage, DockerArchive, Layout};
 pub use cli::{Cli, Output, redact};
 pub use docker::DockerDaemon;
 pub use image_tree::{ImageTree, TreeEntry, image_tree};
+pub use pty::Pty;
 pub use tarball::{TarBuilder, busybox_full_rootfs, busybox_rootfs, gzip};
 
 /// Unix seconds `days` days before now: an image created then shows as

@@ -534,6 +534,9 @@ pub(crate) struct ShimArgs {
     /// Give the container our standard input.
     #[arg(long)]
     pub(crate) stdin: bool,
+    /// The terminal's size at start: ROWS,COLS.
+    #[arg(long)]
+    pub(crate) console_size: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

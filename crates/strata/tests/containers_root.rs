@@ -454,16 +454,97 @@ fn containers_share_image_layers_and_disk_grows_only_by_what_they_write() {
 }
 
 #[test]
-fn tty_is_refused_clearly_until_it_is_supported() {
+fn tty_gives_the_container_a_terminal_with_or_without_one_here() {
     let cli = cli_with_base();
+    // No terminal here: the container still has one (CRLF line ends are
+    // its line discipline at work), and its exit code comes back.
     let out = cli
-        .run(&["run", "--rm", "-t", "bb:local", "true"])
-        .fails(125);
+        .run(&[
+            "run",
+            "--rm",
+            "-t",
+            "bb:local",
+            "sh",
+            "-c",
+            "tty; echo $TERM; exit 3",
+        ])
+        .fails(3);
+    assert_eq!(out.stdout, "/dev/pts/0\r\nxterm\r\n");
+    // -i with -t needs a terminal to read from, as Docker says.
+    let out = cli
+        .run_stdin(&["run", "--rm", "-it", "bb:local", "true"], Some(b""))
+        .fails(1);
+    assert_eq!(out.stderr, "the input device is not a TTY\n");
+    assert_eq!(cli.run(&["ps", "-a", "-q"]).ok().stdout, "");
+    // Detached: the terminal's output is the log; exec -t gets its own.
+    cli.run(&[
+        "run",
+        "-dt",
+        "--name",
+        "dt",
+        "bb:local",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; sleep 60",
+    ])
+    .ok();
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = cli.run(&["logs", "dt"]).ok().stdout;
+        if logs.contains("err") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(logs, "out\r\nerr\r\n");
+    let out = cli
+        .run(&["exec", "-t", "dt", "sh", "-c", "tty; exit 4"])
+        .fails(4);
+    assert_eq!(out.stdout, "/dev/pts/1\r\n");
+    let out = cli.run(&["exec", "-t", "dt", "nosuch"]).fails(126);
     assert!(
-        out.stderr.contains("-t/--tty is not supported yet"),
+        out.stderr.contains("executable file not found"),
         "{}",
         out.stderr
     );
+    cleanup(&cli);
+}
+
+#[test]
+fn interactive_tty_is_raw_resizable_and_restored_like_dockers() {
+    use std::time::Duration;
+    let cli = cli_with_base();
+    let pty = strata_test_support::Pty::open(30, 100);
+    let before = pty.settings();
+    let mut child = pty.spawn(&mut cli.command(&["run", "--rm", "-it", "bb:local", "sh"]));
+    let shown = pty.read_until(Duration::from_secs(20), |s| s.contains("# "));
+    assert!(shown.contains("# "), "no prompt: {shown:?}");
+    pty.type_in("stty size\r");
+    let shown = pty.read_until(Duration::from_secs(10), |s| s.contains("30 100"));
+    assert!(shown.contains("30 100\r\n"), "{shown:?}");
+    // A new size reaches the container when strata gets SIGWINCH.
+    pty.resize(40, 120);
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGWINCH).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    pty.type_in("stty size\r");
+    let shown = pty.read_until(Duration::from_secs(10), |s| s.contains("40 120"));
+    assert!(shown.contains("40 120\r\n"), "{shown:?}");
+    // Ctrl-C is a key for the container's terminal, not a signal to us.
+    pty.type_in("sleep 30\r");
+    std::thread::sleep(Duration::from_millis(300));
+    pty.type_in("\x03");
+    let shown = pty.read_until(Duration::from_secs(10), |s| s.contains("^C"));
+    assert!(shown.contains("^C"), "{shown:?}");
+    pty.type_in("exit 3\r");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+    let after = pty.settings();
+    assert_eq!(
+        after.local_modes, before.local_modes,
+        "raw mode was not undone"
+    );
+    assert_eq!(after.input_modes, before.input_modes);
     assert_eq!(cli.run(&["ps", "-a", "-q"]).ok().stdout, "");
 }
 

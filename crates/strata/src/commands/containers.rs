@@ -11,6 +11,7 @@ use strata_container::cp::{self, CopyDest, CopyOptions, CopySrc, CpError};
 use strata_container::lifecycle;
 use strata_container::logs::{self, ReadOptions};
 use strata_container::{ContainerError, parse};
+use strata_runtime::ProcessIo;
 use strata_store::{ContainerStatus, Store};
 
 use crate::cli::{
@@ -18,6 +19,7 @@ use crate::cli::{
     StopArgs,
 };
 use crate::commands::run::{find, shim_command};
+use crate::commands::terminal;
 
 /// Runs `op` for each named container, printing the name on success and
 /// Docker's message on failure; exit 1 if any failed.
@@ -61,7 +63,7 @@ pub(crate) fn restart(store: &Store, root: &Path, args: StopArgs) -> Result<Exit
     each(&args.containers, |name| {
         let rec = find(store, name)?;
         let rec = lifecycle::stop(store, &rec, None, args.timeout)?;
-        lifecycle::start(store, &rec, &shim, false, false).map(drop)
+        lifecycle::start(store, &rec, &shim, lifecycle::Attach::default()).map(drop)
     })
 }
 
@@ -214,6 +216,10 @@ pub(crate) fn exec(store: &Store, args: ExecArgs) -> Result<ExitCode> {
         }
     }
     env.extend(args.env.iter().filter_map(|e| parse::parse_env(e, &lookup)));
+    if args.tty && args.interactive && !terminal::is_terminal(std::io::stdin()) {
+        writeln!(std::io::stderr(), "the input device is not a TTY")?;
+        return Ok(ExitCode::from(1));
+    }
     let rec = match find(store, &args.container) {
         Ok(r) => r,
         Err(e) => {
@@ -231,11 +237,28 @@ pub(crate) fn exec(store: &Store, args: ExecArgs) -> Result<ExitCode> {
         detach: args.detach,
         privileged: args.privileged,
     };
-    match strata_container::exec::exec(store, &rec, &opts) {
+    let (io, raw) = match args.tty {
+        true => exec_terminal(args.interactive)?,
+        false => (ProcessIo::default(), None),
+    };
+    let mut stdout = std::io::stdout();
+    let done = strata_container::exec::exec(store, &rec, &opts, io, &mut |_, data| {
+        let _ = stdout.write_all(data).and_then(|()| stdout.flush());
+    });
+    drop(raw);
+    match done {
         Ok(code) => Ok(ExitCode::from(code.clamp(0, 255) as u8)),
-        // runc has printed why on standard error (the process's);
-        // Docker's code for an exec that cannot start is 126.
-        Err(ContainerError::CannotExecute { .. }) => Ok(ExitCode::from(126)),
+        // Docker's code for an exec that cannot start is 126. Without a
+        // terminal runc has printed why on standard error (the process's).
+        Err(ContainerError::CannotExecute { message, .. }) => {
+            if args.tty {
+                writeln!(
+                    std::io::stderr(),
+                    "OCI runtime exec failed: {message}: unknown"
+                )?;
+            }
+            Ok(ExitCode::from(126))
+        }
         Err(e) => {
             writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
             Ok(ExitCode::from(match e {
@@ -246,12 +269,50 @@ pub(crate) fn exec(store: &Store, args: ExecArgs) -> Result<ExitCode> {
     }
 }
 
+/// What `exec -t` gives the process's terminal, as Docker's CLI: our
+/// input (raw, with `-i` on a terminal), our terminal's size, and its
+/// changes (SIGWINCH, read here through a signalfd, becomes a resize
+/// line on a pipe). The signalfd's thread lives as long as the process.
+fn exec_terminal(interactive: bool) -> Result<(ProcessIo, Option<terminal::RawMode>)> {
+    let mut set = nix::sys::signal::SigSet::empty();
+    set.add(nix::sys::signal::Signal::SIGWINCH);
+    set.thread_block()?;
+    let sfd = nix::sys::signalfd::SignalFd::new(&set)?;
+    let (resize_r, resize_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    std::thread::spawn(move || {
+        while let Ok(Some(_)) = sfd.read_signal() {
+            if let Some((rows, cols)) = terminal::size() {
+                let line = format!("{rows} {cols}\n");
+                if rustix::io::write(&resize_w, line.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let stdin = match interactive {
+        true => Some(std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned()?),
+        false => None,
+    };
+    let io = ProcessIo {
+        stdin,
+        console_size: terminal::size(),
+        resize: Some(resize_r),
+    };
+    let raw = interactive.then(terminal::RawMode::enter).flatten();
+    Ok((io, raw))
+}
+
 pub(crate) fn shim(store: &Store, args: ShimArgs) -> Result<ExitCode> {
+    let attach = lifecycle::Attach {
+        output: args.attach,
+        stdin: args.stdin,
+        console_size: args
+            .console_size
+            .as_deref()
+            .and_then(strata_runtime::parse_size),
+    };
     Ok(ExitCode::from(lifecycle::shim_main(
-        store,
-        &args.id,
-        args.attach,
-        args.stdin,
+        store, &args.id, attach,
     )))
 }
 

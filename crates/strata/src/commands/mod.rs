@@ -16,6 +16,7 @@ mod rmi;
 mod run;
 mod save;
 mod tag;
+mod terminal;
 mod volume;
 
 use std::process::ExitCode;

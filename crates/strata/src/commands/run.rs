@@ -8,16 +8,17 @@
 //! strata itself fails, 126/127 when the command cannot run, as Docker).
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use strata_container::lifecycle::{self, ShimCommand, Started};
+use strata_container::lifecycle::{self, Attach, ShimCommand, Started};
 use strata_container::parse;
 use strata_container::{ContainerError, CreateOptions};
 use strata_store::{ContainerRecord, Store, StoreError};
 
 use crate::cli::{RunArgs, StartArgs};
+use crate::commands::terminal;
 
 /// Docker's code for a failure of the container system itself.
 const FAILED: u8 = 125;
@@ -37,6 +38,11 @@ pub(crate) fn run(store: &Store, root: &Path, args: RunArgs) -> Result<ExitCode>
         Ok(o) => o,
         Err(e) => return Ok(usage(&e.to_string(), "run")),
     };
+    let stdin_attached = args.interactive && !args.detach;
+    if args.tty && stdin_attached && !terminal::is_terminal(std::io::stdin()) {
+        writeln!(std::io::stderr(), "the input device is not a TTY")?;
+        return Ok(ExitCode::from(1));
+    }
     // Blocked before any thread exists, so the forwarding thread alone
     // receives them; children get a clean mask from `Command::spawn`.
     let signals = (!args.detach).then(block_signals).transpose()?;
@@ -46,18 +52,29 @@ pub(crate) fn run(store: &Store, root: &Path, args: RunArgs) -> Result<ExitCode>
     };
     let shim = shim_command(root)?;
     if args.detach {
-        return Ok(
-            match lifecycle::start(store, &rec, &shim, false, args.interactive) {
-                Ok(_) => {
-                    writeln!(std::io::stdout(), "{}", rec.id)?;
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(&e),
-            },
-        );
+        let attach = Attach {
+            output: false,
+            stdin: args.interactive,
+            console_size: None,
+        };
+        return Ok(match lifecycle::start(store, &rec, &shim, attach) {
+            Ok(_) => {
+                writeln!(std::io::stdout(), "{}", rec.id)?;
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        });
     }
-    match lifecycle::start(store, &rec, &shim, true, args.interactive) {
-        Ok(started) => attached(started, signals),
+    let attach = Attach {
+        output: true,
+        stdin: args.interactive,
+        console_size: args.tty.then(terminal::size).flatten(),
+    };
+    match lifecycle::start(store, &rec, &shim, attach) {
+        Ok(started) => {
+            let tty = args.tty.then(|| lifecycle::resize_fifo(store, &rec.id));
+            attached(started, signals, tty, args.interactive)
+        }
         Err(e) => {
             if opts.auto_remove {
                 let _ = lifecycle::remove(store, &rec, true, true);
@@ -95,8 +112,23 @@ pub(crate) fn start(store: &Store, root: &Path, args: StartArgs) -> Result<ExitC
             Ok(r) => r,
             Err(e) => return Ok(fail_code(&e, 1)),
         };
-        return match lifecycle::start(store, &rec, &shim, true, args.interactive) {
-            Ok(started) => attached(started, signals),
+        let tty = strata_container::Definition::from_json(&rec.spec)
+            .map(|d| d.config.tty)
+            .unwrap_or(false);
+        if tty && args.interactive && !terminal::is_terminal(std::io::stdin()) {
+            writeln!(std::io::stderr(), "the input device is not a TTY")?;
+            return Ok(ExitCode::from(1));
+        }
+        let attach = Attach {
+            output: true,
+            stdin: args.interactive,
+            console_size: tty.then(terminal::size).flatten(),
+        };
+        return match lifecycle::start(store, &rec, &shim, attach) {
+            Ok(started) => {
+                let tty = tty.then(|| lifecycle::resize_fifo(store, &rec.id));
+                attached(started, signals, tty, args.interactive)
+            }
             Err(e) => Ok(fail(&e)),
         };
     }
@@ -106,7 +138,7 @@ pub(crate) fn start(store: &Store, root: &Path, args: StartArgs) -> Result<ExitC
             if rec.is_running() {
                 return Ok(());
             }
-            lifecycle::start(store, &rec, &shim, false, false).map(drop)
+            lifecycle::start(store, &rec, &shim, Attach::default()).map(drop)
         });
         match result {
             Ok(()) => writeln!(std::io::stdout(), "{name}")?,
@@ -195,15 +227,26 @@ fn block_signals() -> Result<nix::sys::signalfd::SignalFd> {
 }
 
 /// Stays attached to a started container: copies its output, passes
-/// signals on, and returns its exit code (the shim's).
-fn attached(started: Started, signals: Option<nix::sys::signalfd::SignalFd>) -> Result<ExitCode> {
+/// signals on, and returns its exit code (the shim's). With a terminal
+/// (`resize_fifo` set) the user's terminal follows Docker's CLI: raw while
+/// the container reads it, and its size passed on when it changes.
+fn attached(
+    started: Started,
+    signals: Option<nix::sys::signalfd::SignalFd>,
+    resize_fifo: Option<PathBuf>,
+    interactive: bool,
+) -> Result<ExitCode> {
     let Started {
         pid,
         mut shim,
         stdout,
     } = started;
+    let raw = match (&resize_fifo, interactive) {
+        (Some(_), true) => terminal::RawMode::enter(),
+        _ => None,
+    };
     if let Some(sfd) = signals {
-        std::thread::spawn(move || forward(sfd, pid));
+        std::thread::spawn(move || forward(sfd, pid, resize_fifo));
     }
     if let Some(mut out) = stdout {
         let mut buf = vec![0u8; 64 * 1024];
@@ -226,16 +269,21 @@ fn attached(started: Started, signals: Option<nix::sys::signalfd::SignalFd>) -> 
         }
     }
     let status = shim.wait()?;
+    drop(raw);
     Ok(ExitCode::from(status.code().map_or(FAILED, |c| c as u8)))
 }
 
-/// Passes each signal read from `sfd` to process `pid`.
-fn forward(sfd: nix::sys::signalfd::SignalFd, pid: i32) {
+/// Passes each signal read from `sfd` to process `pid`; a window size
+/// change goes to the container's terminal through `resize_fifo`.
+fn forward(sfd: nix::sys::signalfd::SignalFd, pid: i32, resize_fifo: Option<PathBuf>) {
     while let Ok(Some(info)) = sfd.read_signal() {
         let Ok(sig) = nix::sys::signal::Signal::try_from(info.ssi_signo as i32) else {
             continue;
         };
         if sig == nix::sys::signal::Signal::SIGWINCH {
+            if let (Some(fifo), Some(size)) = (&resize_fifo, terminal::size()) {
+                let _ = lifecycle::resize(fifo, size);
+            }
             continue;
         }
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
@@ -245,13 +293,6 @@ fn forward(sfd: nix::sys::signalfd::SignalFd, pid: i32) {
 /// `docker run`/`create`'s flags as [`CreateOptions`]; an error is a
 /// usage error (exit 125).
 fn options(args: &RunArgs, attach: bool) -> Result<CreateOptions, parse::ParseError> {
-    if args.tty {
-        // runc needs a console socket for this; until the shim has one,
-        // say so instead of failing inside runc.
-        return Err(parse::ParseError::Message(
-            "-t/--tty is not supported yet: run without -t".to_owned(),
-        ));
-    }
     let lookup = |name: &str| std::env::var(name).ok();
     let mut env = Vec::new();
     for file in &args.env_file {
