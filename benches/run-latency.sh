@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 work=${1:-/tmp/strata-bench-run}
 rm -rf "$work"; mkdir -p "$work"
 cargo build --release --locked -p strata >/dev/null
-strata=$PWD/target/release/strata
+strata=${CARGO_TARGET_DIR:-$PWD/target}/release/strata
 export STRATA_ROOT=$work/strata-store
 
 # One busybox image, built once, loaded into both.
@@ -33,7 +33,13 @@ for _ in $(seq 400); do docker version >/dev/null 2>&1 && break; sleep 0.3; done
 docker version >/dev/null || { echo "dockerd did not start (see $dk/log)" >&2; exit 1; }
 docker load -q -i "$work/bb.tar" >/dev/null
 
-t() { local s e; s=$(date +%s%N); "$@" >/dev/null; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
+t() {
+  local s e
+  s=$(date +%s%N)
+  "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }
+  e=$(date +%s%N)
+  echo $(((e - s) / 1000000))
+}
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 series() { local out=() i; for i in $(seq 20); do out+=("$(t "$@")"); done; median "${out[@]}"; }
 
@@ -44,10 +50,14 @@ printf '%-22s %8s\n' "run --rm true" "ms (median of 20)"
 printf '%-22s %8s\n' strata "$s" docker "$d"
 if command -v podman >/dev/null; then
   podman load -q -i "$work/bb.tar" >/dev/null
-  p=$(series podman run --rm --network none bench/bb:1 true)
+  # Podman's default rlimits (nofile 1048576, nproc) exceed this
+  # machine's hard limits; runc then refuses to start anything.
+  p=$(series podman run --rm --network none --ulimit nofile=1024:1024 \
+    --ulimit nproc=4096:4096 bench/bb:1 true)
   printf '%-22s %8s\n' podman "$p"
 fi
 awk -v s="$s" -v d="$d" 'BEGIN{printf "ratio strata/docker: %.2f\n", s/d}'
+[ -n "${p:-}" ] && awk -v s="$s" -v p="$p" 'BEGIN{printf "ratio strata/podman: %.2f\n", s/p}'
 
 before=$(du -sk "$STRATA_ROOT" | cut -f1)
 for i in $(seq 50); do "$strata" create bench/bb:1 true >/dev/null; done
