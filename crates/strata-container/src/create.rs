@@ -105,9 +105,11 @@ pub fn create(store: &Store, opts: &CreateOptions) -> Result<ContainerRecord> {
     let taken: Vec<String> = store.containers()?.into_iter().map(|c| c.name).collect();
     let name = match &opts.name {
         Some(n) => {
-            let n = n.strip_prefix('/').unwrap_or(n);
+            // Checked as given: the check allows one leading `/`, which
+            // is then not part of the name (`//x` is refused).
             crate::parse::validate_container_name(n)
                 .map_err(|e| ContainerError::Invalid(e.to_string()))?;
+            let n = n.strip_prefix('/').unwrap_or(n);
             if taken.iter().any(|t| t == n) {
                 // Docker names the container holding it.
                 let other = store.container_find(n)?;

@@ -82,15 +82,26 @@ pub fn exec(
         capabilities: caps,
     };
     let state_dir = store.layout().runtime_dir();
+    if opts.detach {
+        strata_runtime::exec_detached(&state_dir, &h.runtime, &rec.id, &spec)
+            .map_err(runtime_error)?;
+        return Ok(0);
+    }
     let status = match opts.tty {
         true => strata_runtime::exec_tty(&state_dir, &h.runtime, &rec.id, &spec, io, output),
         false => strata_runtime::exec(&state_dir, &h.runtime, &rec.id, &spec),
     }
-    .map_err(|e| match e {
+    .map_err(runtime_error)?;
+    Ok(status.code().unwrap_or(255))
+}
+
+/// A runtime error as the container crate reports it: a command that
+/// cannot be executed keeps Docker's code.
+fn runtime_error(e: strata_runtime::Error) -> ContainerError {
+    match e {
         strata_runtime::Error::CannotExecute { code, message, .. } => {
             ContainerError::CannotExecute { code, message }
         }
         e => e.into(),
-    })?;
-    Ok(status.code().unwrap_or(255))
+    }
 }

@@ -19,6 +19,7 @@
 mod config;
 mod descriptor;
 mod digest;
+mod duration;
 mod error;
 mod manifest;
 pub mod media_type;
@@ -31,6 +32,7 @@ mod time;
 pub use config::{ContainerConfig, HealthConfig, History, ImageConfig, RootFs};
 pub use descriptor::Descriptor;
 pub use digest::{Algorithm, Digest, DigestError, Sha256Hasher, chain_ids};
+pub use duration::parse_go_duration;
 pub use error::{Categorized, ErrorCategory};
 pub use manifest::{ImageIndex, ImageManifest, ManifestKind, ManifestProbe};
 pub use media_type::{Compression, MediaType};

@@ -7,7 +7,6 @@
 //! decoded here.
 
 mod build;
-mod duration;
 mod flags;
 mod healthcheck;
 mod mount;

@@ -96,7 +96,9 @@ pub use request::{DEFAULT_RUNTIME, ExitStatus, Mount, Network, Process, RunReque
 
 pub use console::{parse_size, request_resize};
 pub use container_spec::{ContainerSpec, INIT_PATH, Resources};
-pub use shim::{ExecSpec, ProcessIo, cleanup_leftovers, exec, exec_tty, is_running, serve};
+pub use shim::{
+    ExecSpec, ProcessIo, cleanup_leftovers, exec, exec_detached, exec_tty, is_running, serve,
+};
 
 use container::Prepared;
 use profile::Profile;

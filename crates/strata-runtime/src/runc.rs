@@ -276,6 +276,30 @@ impl Runc {
         })
     }
 
+    /// `runc exec --detach`: starts the process of `process` in container
+    /// `id` with no standard streams and returns once it runs.
+    pub(crate) fn exec_detached(&self, id: &str, process: &Path, log: &Path) -> Result<()> {
+        let mut cmd = self.exec_command(process, log);
+        cmd.arg("--detach")
+            .arg(id)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let status = cmd.status().map_err(|source| Error::Spawn {
+            binary: self.binary.clone(),
+            source,
+        })?;
+        let code = status.code().unwrap_or(255);
+        exec_outcome(id, ExitStatus::Exited(code), log)?;
+        if code != 0 {
+            return Err(Error::Exec {
+                id: id.to_owned(),
+                message: format!("runc exec failed: {status}"),
+            });
+        }
+        Ok(())
+    }
+
     fn exec_command(&self, process: &Path, log: &Path) -> Command {
         let mut cmd = self.command();
         cmd.arg("--log")

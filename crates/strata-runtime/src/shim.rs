@@ -261,6 +261,22 @@ pub fn exec(state_dir: &Path, runtime: &str, id: &str, exec: &ExecSpec) -> Resul
     runc.exec(id, &process_file, &dir.path().join("runc.log"), exec.tty)
 }
 
+/// Starts `exec` in running container `id` without waiting for it
+/// (`docker exec -d`): no standard streams, no terminal.
+pub fn exec_detached(state_dir: &Path, runtime: &str, id: &str, exec: &ExecSpec) -> Result<()> {
+    let runc = Runc::find(runtime, Bundle::runc_root(state_dir))?;
+    if !runc.has_state(id) {
+        return Err(Error::NotRunning { id: id.to_owned() });
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("exec-")
+        .tempdir_in(state_dir)?;
+    let mut exec = exec.clone();
+    exec.tty = false;
+    let process_file = write_exec_process(id, &exec, dir.path())?;
+    runc.exec_detached(id, &process_file, &dir.path().join("runc.log"))
+}
+
 /// Runs `exec` (which must ask for a terminal) in running container `id`
 /// to completion with a terminal of its own, the way [`serve`] runs a
 /// container with one: what it writes reaches `output` as stdout, `io`

@@ -182,6 +182,27 @@ fn exec_runs_in_the_container_with_its_env_and_dockers_codes() {
     );
     cli.run(&["exec", "box", "sh", "-c", "exit 5"]).fails(5);
     cli.run(&["exec", "box", "nosuchcommand"]).fails(126);
+    // -d returns at once; the process goes on without us.
+    let out = cli
+        .run(&["exec", "-d", "box", "sh", "-c", "sleep 0.3; touch /later"])
+        .ok();
+    assert_eq!(out.stdout, "");
+    cli.run(&["exec", "box", "ls", "/later"]).fails(1);
+    let mut seen = false;
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if cli.run(&["exec", "box", "ls", "/later"]).code == 0 {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "exec -d never ran its command");
+    let out = cli.run(&["exec", "-d", "box", "nosuchcommand"]).fails(126);
+    assert!(
+        out.stderr.contains("executable file not found"),
+        "{}",
+        out.stderr
+    );
     cli.run(&["stop", "-t", "0", "box"]).ok();
     let out = cli.run(&["exec", "box", "true"]).fails(1);
     assert!(out.stderr.contains("is not running"), "{}", out.stderr);
@@ -698,4 +719,35 @@ fn cp_errors_are_dockers_and_hostile_streams_stay_inside() {
         escaped.stderr
     );
     cleanup(&cli);
+}
+
+#[test]
+fn container_prune_filters_by_label_and_age() {
+    let cli = cli_with_base();
+    let a = cli
+        .run(&["create", "--label", "tier=web", "bb:local", "true"])
+        .ok()
+        .stdout;
+    let b = cli.run(&["create", "bb:local", "true"]).ok().stdout;
+    let out = cli
+        .run(&["container", "prune", "-f", "--filter", "until=1h"])
+        .ok();
+    assert_eq!(out.stdout, "Total reclaimed space: 0B\n");
+    let out = cli
+        .run(&["container", "prune", "-f", "--filter", "label!=tier=web"])
+        .ok();
+    assert!(out.stdout.contains(b.trim()), "{}", out.stdout);
+    assert!(!out.stdout.contains(a.trim()), "{}", out.stdout);
+    let out = cli
+        .run(&["container", "prune", "-f", "--filter", "colour=red"])
+        .fails(1);
+    assert_eq!(
+        out.stderr,
+        "Error response from daemon: invalid filter 'colour'\n"
+    );
+    let out = cli
+        .run(&["container", "prune", "-f", "--filter", "label=tier"])
+        .ok();
+    assert!(out.stdout.contains(a.trim()), "{}", out.stdout);
+    assert_eq!(cli.run(&["ps", "-a", "-q"]).ok().stdout, "");
 }

@@ -7,13 +7,13 @@
 
 use std::time::Duration;
 
-use super::duration::parse_go_duration;
 use super::flags::{self, Kind};
 use super::{Healthcheck, ShellOrExec};
 use crate::diagnostic::Diagnostic;
 use crate::gofmt;
 use crate::parser::Node;
 use crate::parser::args::LineArgs;
+use strata_core::parse_go_duration;
 
 const FLAGS: &[(&str, Kind)] = &[
     ("interval", Kind::Str),

@@ -2,6 +2,7 @@
 //! prune` and the hidden `__shim`: Docker's container verbs over
 //! `strata_container::lifecycle`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -120,6 +121,21 @@ pub(crate) fn prune(store: &Store, args: ForceArgs) -> Result<ExitCode> {
     {
         return Ok(ExitCode::SUCCESS);
     }
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let filters = match args
+        .filter
+        .iter()
+        .map(|f| PruneFilter::parse(f, now_ns))
+        .collect::<Result<Vec<_>, String>>()
+    {
+        Ok(f) => f,
+        Err(e) => {
+            writeln!(std::io::stderr(), "Error response from daemon: {e}")?;
+            return Ok(ExitCode::from(1));
+        }
+    };
     let mut removed = Vec::new();
     let mut freed = 0u64;
     for rec in store.containers()? {
@@ -127,8 +143,15 @@ pub(crate) fn prune(store: &Store, args: ForceArgs) -> Result<ExitCode> {
         if rec.status == ContainerStatus::Running {
             continue;
         }
-        let upper = store.layout().snapshots_dir().join("active").join(&rec.id);
-        freed += strata_container::volumes::dir_size(&upper);
+        let labels = strata_container::Definition::from_json(&rec.spec)
+            .map(|d| d.config.labels)
+            .unwrap_or_default();
+        if !filters.iter().all(|f| f.keeps_out(rec.created_ns, &labels)) {
+            continue;
+        }
+        if let Ok(upper) = strata_container::rootfs::upper_dir(store, &rec.id) {
+            freed += strata_container::volumes::dir_size(&upper);
+        }
         lifecycle::remove(store, &rec, false, false)?;
         removed.push(rec.id);
     }
@@ -146,6 +169,70 @@ pub(crate) fn prune(store: &Store, args: ForceArgs) -> Result<ExitCode> {
         crate::output::size3(freed)
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One `container prune --filter`: `until=` (created before a time or
+/// a duration ago), `label=K[=V]` (has it), `label!=K[=V]` (has not).
+enum PruneFilter {
+    Until(i64),
+    Label(String, Option<String>, bool),
+}
+
+impl PruneFilter {
+    fn parse(filter: &str, now_ns: i64) -> Result<PruneFilter, String> {
+        let (key, value) = filter
+            .split_once('=')
+            .ok_or_else(|| format!("bad format of filter (expected name=value): {filter}"))?;
+        let label = |want: bool| {
+            let (k, v) = match value.split_once('=') {
+                Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                None => (value.to_owned(), None),
+            };
+            PruneFilter::Label(k, v, want)
+        };
+        match key {
+            "until" => parse_until(value, now_ns).map(PruneFilter::Until),
+            "label" => Ok(label(true)),
+            "label!" => Ok(label(false)),
+            _ => Err(format!("invalid filter '{key}'")),
+        }
+    }
+
+    /// Whether a container created at `created_ns` with `labels` passes.
+    fn keeps_out(&self, created_ns: i64, labels: &BTreeMap<String, String>) -> bool {
+        match self {
+            PruneFilter::Until(t) => created_ns < *t,
+            PruneFilter::Label(k, v, want) => {
+                let has = match v {
+                    Some(v) => labels.get(k) == Some(v),
+                    None => labels.contains_key(k),
+                };
+                has == *want
+            }
+        }
+    }
+}
+
+/// Docker's `until=` value as nanoseconds since the epoch: a Go duration
+/// before now (`24h`), Unix seconds (`1700000000.5`), or an RFC 3339 time
+/// or date (`2024-01-02`, `2024-01-02T15:04:05`, taken as UTC).
+fn parse_until(value: &str, now_ns: i64) -> Result<i64, String> {
+    if let Ok(ago) = strata_core::parse_go_duration(value) {
+        return Ok(now_ns - ago);
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        return Ok((secs * 1e9) as i64);
+    }
+    let candidates = [
+        value.to_owned(),
+        format!("{value}Z"),
+        format!("{value}T00:00:00Z"),
+    ];
+    candidates
+        .iter()
+        .find_map(|c| c.parse::<strata_core::Timestamp>().ok())
+        .map(|t| t.unix_nanos() as i64)
+        .ok_or_else(|| format!("failed to parse value as time or duration: \"{value}\""))
 }
 
 pub(crate) fn logs(store: &Store, args: LogsArgs) -> Result<ExitCode> {
@@ -248,10 +335,11 @@ pub(crate) fn exec(store: &Store, args: ExecArgs) -> Result<ExitCode> {
     drop(raw);
     match done {
         Ok(code) => Ok(ExitCode::from(code.clamp(0, 255) as u8)),
-        // Docker's code for an exec that cannot start is 126. Without a
-        // terminal runc has printed why on standard error (the process's).
+        // Docker's code for an exec that cannot start is 126. In the
+        // foreground without a terminal runc has printed why on standard
+        // error (the process's).
         Err(ContainerError::CannotExecute { message, .. }) => {
-            if args.tty {
+            if args.tty || args.detach {
                 writeln!(
                     std::io::stderr(),
                     "OCI runtime exec failed: {message}: unknown"
@@ -418,7 +506,30 @@ fn split_cp_arg(arg: &str) -> (Option<&str>, &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_cp_arg;
+    use super::{parse_until, split_cp_arg};
+
+    #[test]
+    fn prune_until_reads_durations_unix_times_and_dates() {
+        let now = 1_700_000_000_000_000_000;
+        assert_eq!(parse_until("1h", now), Ok(now - 3_600_000_000_000));
+        assert_eq!(
+            parse_until("1600000000.5", now),
+            Ok(1_600_000_000_500_000_000)
+        );
+        assert_eq!(
+            parse_until("2023-11-14T22:13:20Z", now),
+            Ok(1_700_000_000_000_000_000)
+        );
+        assert_eq!(
+            parse_until("2023-11-14T22:13:20", now),
+            Ok(1_700_000_000_000_000_000)
+        );
+        assert_eq!(
+            parse_until("2023-11-14", now),
+            Ok(1_699_920_000_000_000_000)
+        );
+        assert!(parse_until("soon", now).is_err());
+    }
 
     #[test]
     fn cp_arguments_split_as_dockers() {

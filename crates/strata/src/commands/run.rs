@@ -36,7 +36,7 @@ const FORWARDED: [nix::sys::signal::Signal; 6] = [
 pub(crate) fn run(store: &Store, root: &Path, args: RunArgs) -> Result<ExitCode> {
     let opts = match options(&args, true) {
         Ok(o) => o,
-        Err(e) => return Ok(usage(&e.to_string(), "run")),
+        Err(e) => return Ok(refused(&e, "run")),
     };
     let stdin_attached = args.interactive && !args.detach;
     if args.tty && stdin_attached && !terminal::is_terminal(std::io::stdin()) {
@@ -87,7 +87,7 @@ pub(crate) fn run(store: &Store, root: &Path, args: RunArgs) -> Result<ExitCode>
 pub(crate) fn create(store: &Store, args: RunArgs) -> Result<ExitCode> {
     let opts = match options(&args, false) {
         Ok(o) => o,
-        Err(e) => return Ok(usage(&e.to_string(), "create")),
+        Err(e) => return Ok(refused(&e, "create")),
     };
     Ok(match create_reporting(store, &opts) {
         Ok(rec) => {
@@ -191,6 +191,23 @@ fn create_reporting(store: &Store, opts: &CreateOptions) -> Result<ContainerReco
         }
         Err(e) => Err(fail(&e)),
     }
+}
+
+/// A flag Docker's CLI or daemon refuses, worded as Docker prints it:
+/// the flag parser's line and `See '... --help'.`, or the message (with
+/// `Error response from daemon: ` when the daemon refuses it) and the
+/// pointer to the help; exit 125 either way.
+fn refused(e: &parse::ParseError, command: &str) -> ExitCode {
+    if e.shows_usage() {
+        let _ = writeln!(std::io::stderr(), "{e}\nSee 'strata {command} --help'.");
+        return ExitCode::from(FAILED);
+    }
+    let daemon = if e.from_daemon() {
+        "Error response from daemon: "
+    } else {
+        ""
+    };
+    usage(&format!("{daemon}{e}"), command)
 }
 
 fn usage(msg: &str, command: &str) -> ExitCode {
@@ -346,7 +363,11 @@ fn options(args: &RunArgs, attach: bool) -> Result<CreateOptions, parse::ParseEr
         interactive: args.interactive,
         attach: attach && !args.detach,
         read_only: args.read_only,
-        memory: args.memory.as_deref().map(parse::parse_bytes).transpose()?,
+        memory: args
+            .memory
+            .as_deref()
+            .map(|s| parse::parse_bytes(s).map_err(|e| e.for_flag("-m, --memory", s)))
+            .transpose()?,
         memory_swap: args
             .memory_swap
             .as_deref()
@@ -354,7 +375,7 @@ fn options(args: &RunArgs, attach: bool) -> Result<CreateOptions, parse::ParseEr
                 if s == "-1" {
                     Ok(-1)
                 } else {
-                    parse::parse_bytes(s)
+                    parse::parse_bytes(s).map_err(|e| e.for_flag("--memory-swap", s))
                 }
             })
             .transpose()?,

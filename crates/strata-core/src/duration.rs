@@ -1,5 +1,6 @@
 //! Go's `time.ParseDuration`, which BuildKit uses for the `HEALTHCHECK`
-//! interval flags, with its exact acceptance rules and error texts.
+//! interval flags and Docker for `until=` filters, with its exact
+//! acceptance rules and error texts.
 //!
 //! A duration is an optionally signed sequence of decimal numbers, each
 //! with an optional fraction and a unit: `ns`, `us` (`µs`, `μs`), `ms`, `s`,
@@ -39,7 +40,7 @@ fn quote(s: &str) -> String {
 }
 
 /// Parses a Go duration into nanoseconds.
-pub(super) fn parse_go_duration(orig: &str) -> Result<i64, String> {
+pub fn parse_go_duration(orig: &str) -> Result<i64, String> {
     let invalid = || format!("time: invalid duration {}", quote(orig));
     let mut s = orig;
     let mut neg = false;
