@@ -252,23 +252,8 @@ impl Runc {
         cmd.args(["--detach", "--tty", "--console-socket"])
             .arg(console_socket)
             .arg("--pid-file")
-            .arg(pid_file)
-            .arg(id)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let status = cmd.status().map_err(|source| Error::Spawn {
-            binary: self.binary.clone(),
-            source,
-        })?;
-        let code = status.code().unwrap_or(255);
-        exec_outcome(id, ExitStatus::Exited(code), log)?;
-        if code != 0 {
-            return Err(Error::Exec {
-                id: id.to_owned(),
-                message: format!("runc exec failed: {status}"),
-            });
-        }
+            .arg(pid_file);
+        self.run_detached_exec(cmd, id, log)?;
         let text = std::fs::read_to_string(pid_file)?;
         text.trim().parse().map_err(|_| Error::Exec {
             id: id.to_owned(),
@@ -280,8 +265,14 @@ impl Runc {
     /// `id` with no standard streams and returns once it runs.
     pub(crate) fn exec_detached(&self, id: &str, process: &Path, log: &Path) -> Result<()> {
         let mut cmd = self.exec_command(process, log);
-        cmd.arg("--detach")
-            .arg(id)
+        cmd.arg("--detach");
+        self.run_detached_exec(cmd, id, log)
+    }
+
+    /// Runs a `runc exec --detach ...` command line for container `id`
+    /// without standard streams; runc's failure is the logged reason.
+    fn run_detached_exec(&self, mut cmd: Command, id: &str, log: &Path) -> Result<()> {
+        cmd.arg(id)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());

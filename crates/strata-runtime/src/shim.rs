@@ -129,20 +129,12 @@ fn run_created(
     discard_pending(&out_r);
     report_started(id, pid, started)?;
     prepared.runc().start(id)?;
-    std::thread::scope(|scope| {
-        let waiter = scope.spawn(move || wait_for(pid));
-        let pumped = runc::pump(
+    wait_while(id, pid, || {
+        runc::pump(
             std::fs::File::from(out_r),
             std::fs::File::from(err_r),
             output,
-        );
-        let status = waiter
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the waiting thread panicked")))?;
-        if let Err(e) = pumped {
-            tracing::warn!(id, error = %e, "reading the container's output failed");
-        }
-        Ok(status)
+        )
     })
 }
 
@@ -163,21 +155,35 @@ fn run_created_tty(
         Some(&socket.path()),
         [Stdio::null(), Stdio::null(), Stdio::null()],
     )?;
-    let master = socket.receive()?;
-    drop(socket);
-    if let Some(size) = io.console_size {
-        console::set_size(master.as_fd(), size)?;
-    }
+    let master = receive_terminal(socket, io.console_size)?;
     report_started(id, pid, started)?;
     prepared.runc().start(id)?;
+    wait_while(id, pid, || {
+        console::relay(&master, io.stdin, io.resize, output)
+    })
+}
+
+/// The terminal runc sent to `socket`, sized `size` when given.
+fn receive_terminal(socket: ConsoleSocket, size: Option<(u16, u16)>) -> Result<OwnedFd> {
+    let master = socket.receive()?;
+    if let Some(size) = size {
+        console::set_size(master.as_fd(), size)?;
+    }
+    Ok(master)
+}
+
+/// Waits for process `pid` (our child by reparenting) while `pass` moves
+/// its input and output on this thread; returns its status once both are
+/// done. A failure of `pass` is logged: the status still counts.
+fn wait_while(id: &str, pid: i32, pass: impl FnOnce() -> io::Result<()>) -> Result<ExitStatus> {
     std::thread::scope(|scope| {
         let waiter = scope.spawn(move || wait_for(pid));
-        let relayed = console::relay(&master, io.stdin, io.resize, output);
+        let passed = pass();
         let status = waiter
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the waiting thread panicked")))?;
-        if let Err(e) = relayed {
-            tracing::warn!(id, error = %e, "relaying the container's terminal failed");
+        if let Err(e) = passed {
+            tracing::warn!(id, error = %e, "passing the process's input and output failed");
         }
         Ok(status)
     })
@@ -309,21 +315,9 @@ pub fn exec_tty(
         &socket.path(),
         &dir.path().join("pid"),
     )?;
-    let master = socket.receive()?;
-    drop(socket);
-    if let Some(size) = io.console_size {
-        console::set_size(master.as_fd(), size)?;
-    }
-    std::thread::scope(|scope| {
-        let waiter = scope.spawn(move || wait_for(pid));
-        let relayed = console::relay(&master, io.stdin, io.resize, output);
-        let status = waiter
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the waiting thread panicked")))?;
-        if let Err(e) = relayed {
-            tracing::warn!(id, error = %e, "relaying the exec's terminal failed");
-        }
-        Ok(status)
+    let master = receive_terminal(socket, io.console_size)?;
+    wait_while(id, pid, || {
+        console::relay(&master, io.stdin, io.resize, output)
     })
 }
 
