@@ -78,6 +78,9 @@ pub struct CreateOptions {
     pub stop_signal: Option<String>,
     /// `--stop-timeout`.
     pub stop_timeout: Option<i64>,
+    /// `--restart`: the policy's name (`no` when empty) and retry count,
+    /// as [`crate::parse::parse_restart_policy`] gives them.
+    pub restart: (String, i64),
 }
 
 /// A fresh 64-hex container ID.
@@ -331,8 +334,12 @@ fn definition(id: &str, opts: &CreateOptions, image: &ImageParts) -> Result<Defi
             opts.runtime.clone()
         },
         restart_policy: RestartPolicy {
-            name: "no".into(),
-            maximum_retry_count: 0,
+            name: if opts.restart.0.is_empty() {
+                "no".into()
+            } else {
+                opts.restart.0.clone()
+            },
+            maximum_retry_count: opts.restart.1,
         },
     };
     if host_config.network_mode != "host" && host_config.network_mode != "none" {

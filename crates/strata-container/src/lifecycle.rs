@@ -91,6 +91,15 @@ fn exit_file(store: &Store, id: &str) -> PathBuf {
     container_dir(store, id).join("exit")
 }
 
+/// The exit code container `id`'s shim last wrote, if any: with a restart
+/// policy, an attached `run` takes its code from here once the shim lets
+/// go of its output, since the shim itself lives on.
+pub fn last_exit_code(store: &Store, id: &str) -> Option<i32> {
+    fs::read_to_string(exit_file(store, id))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
 /// A lock held while a container is being started, stopped or removed,
 /// so two `strata` processes never do both at once.
 pub struct OpLock {
@@ -134,12 +143,14 @@ pub fn start(
 ) -> Result<Started> {
     let _lock = lock(store, &rec.id)?;
     let rec = refresh(store, store.container_find(&rec.id)?)?;
-    if rec.is_running() {
+    if rec.is_up() {
         return Err(ContainerError::Conflict(format!(
             "container {} is already running",
             rec.id
         )));
     }
+    let _ = fs::remove_file(stop_mark(store, &rec.id));
+    let _ = fs::remove_file(exit_file(store, &rec.id));
     let mut cmd = Command::new(&shim.program);
     cmd.args(&shim.args).arg(&rec.id);
     if attach.output {
@@ -226,6 +237,75 @@ fn open_resize_fifo(store: &Store, id: &str) -> Result<std::os::fd::OwnedFd> {
     .map_err(std::io::Error::from)?)
 }
 
+/// The first pause before a restart; it doubles each time up to
+/// [`RESTART_BACKOFF_MAX`], and starts over after a run of 10 s (Docker's
+/// rule).
+const RESTART_BACKOFF_MIN: Duration = Duration::from_millis(100);
+const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// Whether `policy` restarts a container that exited with `code` after
+/// `restarts` restarts.
+fn should_restart(policy: &crate::model::RestartPolicy, code: u8, restarts: u32) -> bool {
+    match policy.name.as_str() {
+        "always" | "unless-stopped" => true,
+        "on-failure" => {
+            code != 0
+                && (policy.maximum_retry_count <= 0
+                    || i64::from(restarts) < policy.maximum_retry_count)
+        }
+        _ => false,
+    }
+}
+
+/// Records container `id` as restarting, waits `pause` (giving up when a
+/// user stops it meanwhile, which then records it exited), and counts
+/// the restart.
+fn restart_after(store: &Store, id: &str, pause: Duration) -> Result<()> {
+    let me = std::process::id();
+    let my_start = strata_store::process_start(me).unwrap_or(0) as u64;
+    store.container_update(id, |r| {
+        r.status = ContainerStatus::Restarting;
+        r.shim = Some((me, my_start));
+    })?;
+    let until = Instant::now() + pause;
+    while Instant::now() < until {
+        if stopped_by_user(store, id) {
+            store.container_update(id, |r| {
+                r.status = ContainerStatus::Exited;
+                r.shim = None;
+            })?;
+            return Err(ContainerError::NotRunning(id.to_owned()));
+        }
+        std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
+    }
+    store.container_update(id, |r| r.restart_count += 1)?;
+    Ok(())
+}
+
+/// Points our standard output and error at `/dev/null`, so an attached
+/// reader sees their end.
+fn detach_streams() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = rustix::stdio::dup2_stdout(&null);
+        let _ = rustix::stdio::dup2_stderr(&null);
+    }
+}
+
+fn stop_mark(store: &Store, id: &str) -> PathBuf {
+    container_dir(store, id).join("stopped")
+}
+
+/// Whether a user stopped or killed container `id` since it was started
+/// (then its restart policy no longer applies, as with Docker).
+fn stopped_by_user(store: &Store, id: &str) -> bool {
+    stop_mark(store, id).exists()
+}
+
+fn mark_stopped_by_user(store: &Store, id: &str) -> Result<()> {
+    fs::write(stop_mark(store, id), b"")?;
+    Ok(())
+}
+
 /// The shim's body: runs container `id` to its end, reporting on
 /// standard output; returns the exit code the shim should exit with.
 pub fn shim_main(store: &Store, id: &str, attach: Attach) -> u8 {
@@ -240,25 +320,54 @@ pub fn shim_main(store: &Store, id: &str, attach: Attach) -> u8 {
             let _ = out.write_all(&line).and_then(|()| out.flush());
         }
     };
-    let outcome = shim_run(store, id, attach, &mut report);
-    let code = match outcome {
-        Ok(status) => status.code().unwrap_or(UNKNOWN_EXIT).clamp(0, 255) as u8,
-        Err(e) => {
-            let code = e.exit_code();
-            let message = match &e {
-                ContainerError::CannotExecute { message, .. } => message.clone(),
-                e => e.to_string(),
-            };
-            tracing::debug!(id, error = %message, "container failed to start");
-            let _ = store.container_update(id, |r| {
-                r.error = Some(message.clone());
-                r.exit_code = Some(i32::from(code));
-                r.pid = None;
-                r.shim = None;
-            });
-            report(Ready::Failed { message, code });
-            code
+    let policy = store
+        .container_find(id)
+        .ok()
+        .and_then(|r| Definition::from_json(&r.spec).ok())
+        .map(|d| d.host_config.restart_policy)
+        .unwrap_or_default();
+    let mut attach = attach;
+    let mut backoff = RESTART_BACKOFF_MIN;
+    let code = loop {
+        let began = Instant::now();
+        let code = match shim_run(store, id, attach, &mut report) {
+            Ok(status) => status.code().unwrap_or(UNKNOWN_EXIT).clamp(0, 255) as u8,
+            Err(e) => {
+                let code = e.exit_code();
+                let message = match &e {
+                    ContainerError::CannotExecute { message, .. } => message.clone(),
+                    e => e.to_string(),
+                };
+                tracing::debug!(id, error = %message, "container failed to start");
+                let _ = store.container_update(id, |r| {
+                    r.status = ContainerStatus::Exited;
+                    r.error = Some(message.clone());
+                    r.exit_code = Some(i32::from(code));
+                    r.pid = None;
+                    r.shim = None;
+                });
+                report(Ready::Failed { message, code });
+                break code;
+            }
+        };
+        let restarts = store.container_find(id).map_or(0, |r| r.restart_count);
+        if !should_restart(&policy, code, restarts) || stopped_by_user(store, id) {
+            break code;
         }
+        if began.elapsed() >= Duration::from_secs(10) {
+            backoff = RESTART_BACKOFF_MIN;
+        }
+        if attach.output || attach.stdin {
+            // As Docker's CLI: an attached `run` ends with the first exit
+            // (its reader sees the end of our output); restarts go on
+            // detached.
+            detach_streams();
+            attach = Attach::default();
+        }
+        if restart_after(store, id, backoff).is_err() {
+            break code;
+        }
+        backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
     };
     if let Ok(rec) = store.container_find(id)
         && let Ok(def) = Definition::from_json(&rec.spec)
@@ -279,7 +388,6 @@ fn shim_run(
     let rec = store.container_find(id)?;
     let def = Definition::from_json(&rec.spec)?;
     let spec = runtime_spec(store, &rec, &def)?;
-    let _ = fs::remove_file(exit_file(store, id));
     let mut log = LogWriter::open(&log_path(store, id))?;
     let me = std::process::id();
     let my_start = strata_store::process_start(me).unwrap_or(0) as u64;
@@ -488,7 +596,7 @@ pub fn process_env(def: &Definition, home: &str) -> Vec<String> {
 /// exited, and then it is recorded so, with the code its shim wrote or
 /// 255, and its leftovers are cleaned up.
 pub fn refresh(store: &Store, rec: ContainerRecord) -> Result<ContainerRecord> {
-    if rec.status != ContainerStatus::Running || rec.shim_alive() {
+    if !rec.is_up() || rec.shim_alive() {
         return Ok(rec);
     }
     let def = Definition::from_json(&rec.spec)?;
@@ -500,12 +608,9 @@ pub fn refresh(store: &Store, rec: ContainerRecord) -> Result<ContainerRecord> {
     if let Err(e) = strata_runtime::cleanup_leftovers(&state_dir, runtime, &rec.id) {
         tracing::warn!(id = %rec.id, error = %e, "cleaning up after a dead shim failed");
     }
-    let code = fs::read_to_string(exit_file(store, &rec.id))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(UNKNOWN_EXIT);
+    let code = last_exit_code(store, &rec.id).unwrap_or(UNKNOWN_EXIT);
     let rec = store.container_update(&rec.id, |r| {
-        if r.status == ContainerStatus::Running && !r.shim_alive() {
+        if r.is_up() && !r.shim_alive() {
             r.status = ContainerStatus::Exited;
             r.exit_code = Some(code);
             r.finished_ns = Some(now_ns());
@@ -524,8 +629,16 @@ pub fn kill(store: &Store, rec: &ContainerRecord, signal: i32) -> Result<()> {
     let rec = refresh(store, rec.clone())?;
     let pid = match (rec.status, rec.pid) {
         (ContainerStatus::Running, Some(pid)) => pid,
+        (ContainerStatus::Restarting, _) => {
+            return Err(ContainerError::Conflict(format!(
+                "Container {} is restarting, wait until the container is running",
+                rec.id
+            )));
+        }
         _ => return Err(ContainerError::NotRunning(rec.id.clone())),
     };
+    // Killed by a user: no restart policy brings it back.
+    mark_stopped_by_user(store, &rec.id)?;
     let pid = rustix::process::Pid::from_raw(pid as i32)
         .ok_or_else(|| ContainerError::NotRunning(rec.id.clone()))?;
     let sig = rustix::process::Signal::from_named_raw(signal)
@@ -546,7 +659,7 @@ pub fn wait_stopped(
 ) -> Result<ContainerRecord> {
     let start = Instant::now();
     let mut rec = refresh(store, rec.clone())?;
-    while rec.status == ContainerStatus::Running {
+    while rec.is_up() {
         if let Some((pid, _)) = rec.shim {
             let left = timeout.map(|t| t.saturating_sub(start.elapsed()));
             if left == Some(Duration::ZERO) {
@@ -593,8 +706,13 @@ pub fn stop(
 ) -> Result<ContainerRecord> {
     let _lock = lock(store, &rec.id)?;
     let rec = refresh(store, store.container_find(&rec.id)?)?;
-    if rec.status != ContainerStatus::Running {
+    if !rec.is_up() {
         return Ok(rec);
+    }
+    mark_stopped_by_user(store, &rec.id)?;
+    if rec.status == ContainerStatus::Restarting {
+        // Its shim sees the mark and gives up restarting.
+        return wait_stopped(store, &rec, None);
     }
     let def = Definition::from_json(&rec.spec)?;
     let timeout = timeout.or(def.config.stop_timeout).unwrap_or(10);
@@ -609,7 +727,7 @@ pub fn stop(
     } else {
         wait_stopped(store, &rec, Some(Duration::from_secs(timeout as u64)))?
     };
-    if waited.status != ContainerStatus::Running {
+    if !waited.is_up() {
         return Ok(waited);
     }
     match kill(store, &waited, 9) {
@@ -625,15 +743,16 @@ pub fn stop(
 pub fn remove(store: &Store, rec: &ContainerRecord, force: bool, volumes: bool) -> Result<()> {
     let _lock = lock(store, &rec.id)?;
     let mut rec = refresh(store, store.container_find(&rec.id)?)?;
-    if rec.status == ContainerStatus::Running {
+    if rec.is_up() {
         if !force {
             return Err(ContainerError::Conflict(format!(
                 "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
                 rec.id
             )));
         }
+        mark_stopped_by_user(store, &rec.id)?;
         match kill(store, &rec, 9) {
-            Ok(()) | Err(ContainerError::NotRunning(_)) => {}
+            Ok(()) | Err(ContainerError::NotRunning(_) | ContainerError::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
         rec = wait_stopped(store, &rec, None)?;

@@ -90,7 +90,7 @@ pub struct HostConfig {
     pub init: Option<bool>,
     /// `--runtime`.
     pub runtime: String,
-    /// `--restart` (recorded; only `no` is acted on).
+    /// `--restart`: the shim restarts the container as it says.
     pub restart_policy: RestartPolicy,
 }
 

@@ -1055,6 +1055,41 @@ pub fn parse_cpus_with(s: &str, host_cpus: u32) -> Result<f64, ParseError> {
     Ok(nano as f64 / 1e9)
 }
 
+/// `--restart NAME[:COUNT]`: split as Docker's CLI does, checked as its
+/// daemon does. Returns the name (empty means `no`) and the retry count.
+pub fn parse_restart_policy(s: &str) -> Result<(String, i64), ParseError> {
+    let (name, count) = match s.split_once(':') {
+        Some(("", _)) => {
+            return Err(ParseError::Client(
+                "invalid restart policy format: no policy provided before colon".into(),
+            ));
+        }
+        Some((name, "")) => (name, 0),
+        Some((name, count)) => (
+            name,
+            count.parse::<i64>().map_err(|_| {
+                ParseError::Client(
+                    "invalid restart policy format: maximum retry count must be an integer".into(),
+                )
+            })?,
+        ),
+        None => (s, 0),
+    };
+    match name {
+        "" | "no" | "always" | "unless-stopped" if count != 0 => Err(ParseError::Daemon(
+            "invalid restart policy: maximum retry count can only be used with 'on-failure'".into(),
+        )),
+        "" | "no" | "always" | "unless-stopped" => Ok((name.to_owned(), 0)),
+        "on-failure" if count < 0 => Err(ParseError::Daemon(
+            "invalid restart policy: maximum retry count cannot be negative".into(),
+        )),
+        "on-failure" => Ok((name.to_owned(), count)),
+        other => Err(ParseError::Daemon(format!(
+            "invalid restart policy: unknown policy '{other}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"
+        ))),
+    }
+}
+
 /// A signal's number as Docker's `ParseSignal` reads it: a number
 /// (`15`, `+15`; any but 0, valid or not) or a Linux name with or without
 /// `SIG`, in any case (`TERM`, `sigterm`, `RTMIN+3`, `RTMAX-1`). A number

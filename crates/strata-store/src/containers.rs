@@ -21,6 +21,8 @@ pub enum ContainerStatus {
     Created,
     /// Its shim reported it started.
     Running,
+    /// It ended and its shim will start it again (`--restart`).
+    Restarting,
     /// It ended (or its shim died).
     Exited,
     /// Removal started and failed half way.
@@ -33,6 +35,7 @@ impl ContainerStatus {
         match self {
             ContainerStatus::Created => "created",
             ContainerStatus::Running => "running",
+            ContainerStatus::Restarting => "restarting",
             ContainerStatus::Exited => "exited",
             ContainerStatus::Dead => "dead",
         }
@@ -42,6 +45,7 @@ impl ContainerStatus {
         match s {
             "created" => ContainerStatus::Created,
             "running" => ContainerStatus::Running,
+            "restarting" => ContainerStatus::Restarting,
             "exited" => ContainerStatus::Exited,
             _ => ContainerStatus::Dead,
         }
@@ -93,6 +97,14 @@ impl ContainerRecord {
     /// Running as recorded and its shim alive.
     pub fn is_running(&self) -> bool {
         self.status == ContainerStatus::Running && self.shim_alive()
+    }
+
+    /// Running or waiting to restart: a shim is responsible for it.
+    pub fn is_up(&self) -> bool {
+        matches!(
+            self.status,
+            ContainerStatus::Running | ContainerStatus::Restarting
+        )
     }
 
     /// The first 12 characters of the ID.

@@ -207,6 +207,10 @@ pub(crate) struct RunArgs {
     /// Timeout (in seconds) to stop a container.
     #[arg(long, allow_hyphen_values = true)]
     pub(crate) stop_timeout: Option<i64>,
+    /// Restart policy to apply when a container exits (no, always,
+    /// on-failure[:max-retries], unless-stopped).
+    #[arg(long, default_value = "no")]
+    pub(crate) restart: String,
     /// OCI runtime.
     #[arg(long, default_value = "runc")]
     pub(crate) runtime: String,

@@ -751,3 +751,114 @@ fn container_prune_filters_by_label_and_age() {
     assert!(out.stdout.contains(a.trim()), "{}", out.stdout);
     assert_eq!(cli.run(&["ps", "-a", "-q"]).ok().stdout, "");
 }
+
+#[test]
+fn restart_policies_restart_until_their_limit_or_a_user_stop() {
+    let cli = cli_with_base();
+    cli.run(&[
+        "run",
+        "-d",
+        "--name",
+        "flaky",
+        "--restart",
+        "on-failure:2",
+        "bb:local",
+        "sh",
+        "-c",
+        "echo run; exit 3",
+    ])
+    .ok();
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = cli
+            .run(&[
+                "inspect",
+                "-f",
+                "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}",
+                "flaky",
+            ])
+            .ok()
+            .stdout;
+        if state == "2 exited 3\n" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(state, "2 exited 3\n");
+    assert_eq!(cli.run(&["logs", "flaky"]).ok().stdout, "run\nrun\nrun\n");
+
+    // Attached: strata returns the first exit's code while the policy
+    // keeps restarting; a user's stop ends it for good.
+    let out = cli
+        .run(&[
+            "run",
+            "--name",
+            "always",
+            "--restart",
+            "always",
+            "bb:local",
+            "sh",
+            "-c",
+            "echo hi; exit 4",
+        ])
+        .fails(4);
+    assert_eq!(out.stdout, "hi\n");
+    let mut count = 0;
+    for _ in 0..100 {
+        count = cli
+            .run(&["inspect", "-f", "{{.RestartCount}}", "always"])
+            .ok()
+            .stdout
+            .trim()
+            .parse()
+            .unwrap();
+        if count >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(count >= 2, "restarted {count} times");
+    cli.run(&["stop", "always"]).ok();
+    let before = cli
+        .run(&[
+            "inspect",
+            "-f",
+            "{{.RestartCount}} {{.State.Status}}",
+            "always",
+        ])
+        .ok()
+        .stdout;
+    assert!(before.ends_with(" exited\n"), "{before}");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let after = cli
+        .run(&[
+            "inspect",
+            "-f",
+            "{{.RestartCount}} {{.State.Status}}",
+            "always",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(before, after, "it restarted after a stop");
+
+    let out = cli
+        .run(&["run", "--rm", "--restart", "always", "bb:local", "true"])
+        .fails(125);
+    assert!(
+        out.stderr
+            .contains("Conflicting options: --restart and --rm"),
+        "{}",
+        out.stderr
+    );
+    let out = cli
+        .run(&["run", "--restart", "on-failure:x", "bb:local", "true"])
+        .fails(125);
+    assert!(
+        out.stderr
+            .contains("maximum retry count must be an integer"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(cli.run(&["ps", "-a", "-q"]).ok().stdout.lines().count(), 2);
+    cleanup(&cli);
+}

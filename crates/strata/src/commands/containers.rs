@@ -13,7 +13,7 @@ use strata_container::lifecycle;
 use strata_container::logs::{self, ReadOptions};
 use strata_container::{ContainerError, parse};
 use strata_runtime::ProcessIo;
-use strata_store::{ContainerStatus, Store};
+use strata_store::Store;
 
 use crate::cli::{
     ContainersArgs, CpArgs, DiffArgs, ExecArgs, ForceArgs, KillArgs, LogsArgs, RmArgs, ShimArgs,
@@ -140,7 +140,7 @@ pub(crate) fn prune(store: &Store, args: ForceArgs) -> Result<ExitCode> {
     let mut freed = 0u64;
     for rec in store.containers()? {
         let rec = lifecycle::refresh(store, rec.clone()).unwrap_or(rec);
-        if rec.status == ContainerStatus::Running {
+        if rec.is_up() {
             continue;
         }
         let labels = strata_container::Definition::from_json(&rec.spec)
@@ -265,7 +265,7 @@ pub(crate) fn logs(store: &Store, args: LogsArgs) -> Result<ExitCode> {
                 .container_find(&id)
                 .ok()
                 .and_then(|r| lifecycle::refresh(store, r).ok())
-                .is_some_and(|r| r.status == ContainerStatus::Running)
+                .is_some_and(|r| r.is_up())
         },
         &mut |entry| {
             let mut text = String::new();

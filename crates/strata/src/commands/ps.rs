@@ -44,6 +44,11 @@ pub(crate) fn status_text(rec: &ContainerRecord) -> String {
             rec.exit_code.unwrap_or(0),
             human_duration(now - secs(rec.finished_ns))
         ),
+        ContainerStatus::Restarting => format!(
+            "Restarting ({}) {} ago",
+            rec.exit_code.unwrap_or(0),
+            human_duration(now - secs(rec.finished_ns))
+        ),
         ContainerStatus::Dead => "Dead".into(),
     }
 }
@@ -119,7 +124,7 @@ pub(crate) fn ps(store: &Store, args: PsArgs) -> Result<ExitCode> {
     let mut shown = 0;
     for rec in recs {
         let def = Definition::from_json(&rec.spec).unwrap_or_default();
-        if !all && rec.status != ContainerStatus::Running {
+        if !all && !rec.is_up() {
             continue;
         }
         let mut keep = true;
@@ -183,7 +188,8 @@ pub(crate) fn ps(store: &Store, args: PsArgs) -> Result<ExitCode> {
 pub(crate) fn inspect_value(store: &Store, rec: &ContainerRecord) -> Value {
     let def = Definition::from_json(&rec.spec).unwrap_or_default();
     let args = def.args();
-    let running = rec.status == ContainerStatus::Running;
+    let running = rec.is_up();
+    let restarting = rec.status == ContainerStatus::Restarting;
     let dir = lifecycle::container_dir(store, &rec.id);
     let snapshots = store.layout().snapshots_dir();
     json!({
@@ -195,10 +201,10 @@ pub(crate) fn inspect_value(store: &Store, rec: &ContainerRecord) -> Value {
             "Status": state_word(rec),
             "Running": running,
             "Paused": false,
-            "Restarting": false,
+            "Restarting": restarting,
             "OOMKilled": false,
             "Dead": rec.status == ContainerStatus::Dead,
-            "Pid": if running { rec.pid.unwrap_or(0) } else { 0 },
+            "Pid": if running && !restarting { rec.pid.unwrap_or(0) } else { 0 },
             "ExitCode": rec.exit_code.unwrap_or(0),
             "Error": rec.error.clone().unwrap_or_default(),
             "StartedAt": rfc3339(rec.started_ns),

@@ -73,7 +73,8 @@ pub(crate) fn run(store: &Store, root: &Path, args: RunArgs) -> Result<ExitCode>
     match lifecycle::start(store, &rec, &shim, attach) {
         Ok(started) => {
             let tty = args.tty.then(|| lifecycle::resize_fifo(store, &rec.id));
-            attached(started, signals, tty, args.interactive)
+            let recorded = || restart_exit(store, &rec);
+            attached(started, signals, tty, args.interactive, &recorded)
         }
         Err(e) => {
             if opts.auto_remove {
@@ -127,7 +128,8 @@ pub(crate) fn start(store: &Store, root: &Path, args: StartArgs) -> Result<ExitC
         return match lifecycle::start(store, &rec, &shim, attach) {
             Ok(started) => {
                 let tty = tty.then(|| lifecycle::resize_fifo(store, &rec.id));
-                attached(started, signals, tty, args.interactive)
+                let recorded = || restart_exit(store, &rec);
+                attached(started, signals, tty, args.interactive, &recorded)
             }
             Err(e) => Ok(fail(&e)),
         };
@@ -252,6 +254,7 @@ fn attached(
     signals: Option<nix::sys::signalfd::SignalFd>,
     resize_fifo: Option<PathBuf>,
     interactive: bool,
+    restarting_exit: &dyn Fn() -> Option<i32>,
 ) -> Result<ExitCode> {
     let Started {
         pid,
@@ -285,9 +288,25 @@ fn attached(
             }
         }
     }
-    let status = shim.wait()?;
     drop(raw);
+    // The shim ends with the container, unless a restart policy keeps it
+    // going: it then lets go of our output after the first exit, whose
+    // code it wrote down, and that exit is ours (as with Docker's CLI).
+    if let Some(code) = restarting_exit() {
+        return Ok(ExitCode::from(code.clamp(0, 255) as u8));
+    }
+    let status = shim.wait()?;
     Ok(ExitCode::from(status.code().map_or(FAILED, |c| c as u8)))
+}
+
+/// For a container with a restart policy, the code of the exit that
+/// ended an attached run.
+fn restart_exit(store: &Store, rec: &ContainerRecord) -> Option<i32> {
+    let def = strata_container::Definition::from_json(&rec.spec).ok()?;
+    match def.host_config.restart_policy.name.as_str() {
+        "" | "no" => None,
+        _ => lifecycle::last_exit_code(store, &rec.id),
+    }
 }
 
 /// Passes each signal read from `sfd` to process `pid`; a window size
@@ -346,6 +365,12 @@ fn options(args: &RunArgs, attach: bool) -> Result<CreateOptions, parse::ParseEr
             None => (l.clone(), String::new()),
         })
         .collect();
+    let restart = parse::parse_restart_policy(&args.restart)?;
+    if args.rm && !matches!(restart.0.as_str(), "" | "no") {
+        return Err(parse::ParseError::Client(
+            "Conflicting options: --restart and --rm".into(),
+        ));
+    }
     Ok(CreateOptions {
         name: args.name.clone(),
         image: args.image.clone(),
@@ -392,6 +417,7 @@ fn options(args: &RunArgs, attach: bool) -> Result<CreateOptions, parse::ParseEr
         labels,
         stop_signal: args.stop_signal.clone(),
         stop_timeout: args.stop_timeout,
+        restart,
     })
 }
 
