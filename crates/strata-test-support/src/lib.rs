@@ -9,12 +9,14 @@
 //! - [`Cli`]: runs the `strata` binary against a private store root.
 //! - [`DockerDaemon`]: a private `dockerd` for interop tests.
 //! - [`Pty`]: a pseudo-terminal, to play a user at a terminal.
+//! - [`Distribution`]: Debian's `docker-registry` on 127.0.0.1.
 //! - [`image_tree`]: the flattened file tree and config of a saved image,
 //!   for comparing what two tools built.
 #![deny(missing_docs)]
 
 mod archive;
 mod cli;
+mod distribution;
 mod docker;
 mod image_tree;
 mod pty;
@@ -22,6 +24,7 @@ mod tarball;
 
 pub use archive::{ArchiveImage, DockerArchive, Layout};
 pub use cli::{Cli, Output, redact};
+pub use distribution::Distribution;
 pub use docker::DockerDaemon;
 pub use image_tree::{ImageTree, TreeEntry, image_tree};
 pub use pty::Pty;

@@ -85,6 +85,10 @@ pub(crate) enum Command {
     /// Supervise one container (internal: started by run and start).
     #[command(name = "__shim", hide = true)]
     Shim(ShimArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
     /// Manage the build cache.
     Builder {
         #[command(subcommand)]
@@ -526,6 +530,33 @@ pub(crate) struct VolumePruneArgs {
     /// Do not prompt for confirmation.
     #[arg(short, long)]
     pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PullArgs {
+    /// Set platform if server is multi-platform capable (os/arch[/variant]).
+    #[arg(long)]
+    pub(crate) platform: Option<String>,
+    /// Suppress verbose output.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// Downloads at once.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) max_concurrent_downloads: usize,
+    /// NAME[:TAG|@DIGEST]
+    pub(crate) name: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PushArgs {
+    /// Suppress verbose output.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// Uploads at once.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) max_concurrent_uploads: usize,
+    /// NAME[:TAG]
+    pub(crate) name: String,
 }
 
 #[derive(Debug, Args)]

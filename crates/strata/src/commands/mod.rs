@@ -5,6 +5,7 @@ mod build;
 mod builder_prune;
 mod containers;
 mod df;
+mod distribution;
 mod history;
 mod images;
 mod import;
@@ -177,5 +178,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Builder {
             command: BuilderCommand::Prune(a),
         } => builder_prune::run(&open()?, a),
+        Command::Pull(a) => distribution::pull(&open()?, a),
+        Command::Push(a) => distribution::push(&open()?, a),
     }
 }

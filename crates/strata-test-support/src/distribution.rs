@@ -1,0 +1,84 @@
+//! Debian's `docker-registry` (CNCF Distribution) on a free 127.0.0.1
+//! port, storing in a temp dir, stopped on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running Distribution registry.
+pub struct Distribution {
+    child: Child,
+    dir: tempfile::TempDir,
+    /// `127.0.0.1:PORT`.
+    pub host: String,
+}
+
+impl Distribution {
+    /// Starts one; panics with its log if it does not answer `/v2/`.
+    pub fn start() -> Distribution {
+        let dir = tempfile::Builder::new()
+            .prefix("strata-distribution-")
+            .tempdir()
+            .expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let host = format!("127.0.0.1:{port}");
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .expect("write config");
+        let log = std::fs::File::create(dir.path().join("log")).expect("log");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("tests need Debian's docker-registry (apt-get install docker-registry)");
+        let reg = Distribution { child, dir, host };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&reg.host).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not start: {}",
+                std::fs::read_to_string(reg.dir.path().join("log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        reg
+    }
+
+    /// Where it keeps blob `hex`'s bytes (to corrupt them in tests).
+    pub fn blob_data(&self, hex: &str) -> PathBuf {
+        self.data()
+            .join("docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    /// Its storage root.
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Its directory (config, log, data).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Distribution {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
