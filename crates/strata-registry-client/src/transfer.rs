@@ -187,29 +187,40 @@ fn download_all(
     parallel: usize,
     progress: &(dyn Fn(Event) + Sync),
 ) -> Result<()> {
+    in_parallel(layers, parallel, |_, layer| {
+        let d = &layer.digest;
+        if store.has_blob(d) {
+            progress(Event::AlreadyExists(d.clone()));
+            return Ok(());
+        }
+        progress(Event::Downloading(d.clone()));
+        fetch(store, client, reference, d)?;
+        progress(Event::PullComplete(d.clone()));
+        Ok(())
+    })
+}
+
+/// Runs `work` on every item, `parallel` threads at a time; stops taking
+/// new items after the first error, which it returns.
+fn in_parallel<T: Sync>(
+    items: &[T],
+    parallel: usize,
+    work: impl Fn(usize, &T) -> Result<()> + Sync,
+) -> Result<()> {
     let next = AtomicUsize::new(0);
     let failed: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|scope| {
-        for _ in 0..parallel.clamp(1, layers.len().max(1)) {
+        for _ in 0..parallel.clamp(1, items.len().max(1)) {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(layer) = layers.get(i) else { return };
+                    let Some(item) = items.get(i) else { return };
                     if failed.lock().expect("failure slot").is_some() {
                         return;
                     }
-                    let d = &layer.digest;
-                    if store.has_blob(d) {
-                        progress(Event::AlreadyExists(d.clone()));
-                        continue;
-                    }
-                    progress(Event::Downloading(d.clone()));
-                    match fetch(store, client, reference, d) {
-                        Ok(()) => progress(Event::PullComplete(d.clone())),
-                        Err(e) => {
-                            failed.lock().expect("failure slot").get_or_insert(e);
-                            return;
-                        }
+                    if let Err(e) = work(i, item) {
+                        failed.lock().expect("failure slot").get_or_insert(e);
+                        return;
                     }
                 }
             });
@@ -305,47 +316,26 @@ pub fn push(
     let m = raw.value();
     let mut blobs: Vec<Descriptor> = m.layers.clone();
     blobs.push(m.config.clone());
-    let next = AtomicUsize::new(0);
-    let failed: Mutex<Option<Error>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..parallel.clamp(1, blobs.len()) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(blob) = blobs.get(i) else { return };
-                    if failed.lock().expect("failure slot").is_some() {
-                        return;
-                    }
-                    let d = &blob.digest;
-                    let is_layer = i < blobs.len() - 1;
-                    let done = client.has_blob(target, d, "pull,push").and_then(|has| {
-                        if has {
-                            if is_layer {
-                                progress(Event::LayerAlreadyExists(d.clone()));
-                            }
-                            return Ok(());
-                        }
-                        if is_layer {
-                            progress(Event::Pushing(d.clone()));
-                        }
-                        let file = store.open_blob(d)?.into_parts().0;
-                        client.upload_blob(target, d, store.blob_size(d)?, file)?;
-                        if is_layer {
-                            progress(Event::Pushed(d.clone()));
-                        }
-                        Ok(())
-                    });
-                    if let Err(e) = done {
-                        failed.lock().expect("failure slot").get_or_insert(e);
-                        return;
-                    }
-                }
-            });
+    let layers = blobs.len() - 1;
+    in_parallel(&blobs, parallel, |i, blob| {
+        let d = &blob.digest;
+        let is_layer = i < layers;
+        if client.has_blob(target, d, "pull,push")? {
+            if is_layer {
+                progress(Event::LayerAlreadyExists(d.clone()));
+            }
+            return Ok(());
         }
-    });
-    if let Some(e) = failed.into_inner().expect("failure slot") {
-        return Err(e);
-    }
+        if is_layer {
+            progress(Event::Pushing(d.clone()));
+        }
+        let file = store.open_blob(d)?.into_parts().0;
+        client.upload_blob(target, d, store.blob_size(d)?, file)?;
+        if is_layer {
+            progress(Event::Pushed(d.clone()));
+        }
+        Ok(())
+    })?;
     let reference = match (target.tag(), target.digest()) {
         (Some(t), _) => t.to_owned(),
         (None, Some(d)) => d.to_string(),

@@ -256,30 +256,16 @@ pub struct ExecSpec {
 /// process's standard streams, and returns its status; Docker's 126 or
 /// 127 when the command cannot be executed.
 pub fn exec(state_dir: &Path, runtime: &str, id: &str, exec: &ExecSpec) -> Result<ExitStatus> {
-    let runc = Runc::find(runtime, Bundle::runc_root(state_dir))?;
-    if !runc.has_state(id) {
-        return Err(Error::NotRunning { id: id.to_owned() });
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("exec-")
-        .tempdir_in(state_dir)?;
-    let process_file = write_exec_process(id, exec, dir.path())?;
+    let (runc, dir, process_file) = prepare_exec(state_dir, runtime, id, exec)?;
     runc.exec(id, &process_file, &dir.path().join("runc.log"), exec.tty)
 }
 
 /// Starts `exec` in running container `id` without waiting for it
 /// (`docker exec -d`): no standard streams, no terminal.
 pub fn exec_detached(state_dir: &Path, runtime: &str, id: &str, exec: &ExecSpec) -> Result<()> {
-    let runc = Runc::find(runtime, Bundle::runc_root(state_dir))?;
-    if !runc.has_state(id) {
-        return Err(Error::NotRunning { id: id.to_owned() });
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("exec-")
-        .tempdir_in(state_dir)?;
     let mut exec = exec.clone();
     exec.tty = false;
-    let process_file = write_exec_process(id, &exec, dir.path())?;
+    let (runc, dir, process_file) = prepare_exec(state_dir, runtime, id, &exec)?;
     runc.exec_detached(id, &process_file, &dir.path().join("runc.log"))
 }
 
@@ -296,14 +282,7 @@ pub fn exec_tty(
     io: ProcessIo,
     output: &mut dyn FnMut(Stream, &[u8]),
 ) -> Result<ExitStatus> {
-    let runc = Runc::find(runtime, Bundle::runc_root(state_dir))?;
-    if !runc.has_state(id) {
-        return Err(Error::NotRunning { id: id.to_owned() });
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("exec-")
-        .tempdir_in(state_dir)?;
-    let process_file = write_exec_process(id, exec, dir.path())?;
+    let (runc, dir, process_file) = prepare_exec(state_dir, runtime, id, exec)?;
     // runc leaves the process to us when it exits.
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
         .map_err(io::Error::from)?;
@@ -319,6 +298,25 @@ pub fn exec_tty(
     wait_while(id, pid, || {
         console::relay(&master, io.stdin, io.resize, output)
     })
+}
+
+/// The runtime of running container `id`, a temporary directory for one
+/// exec, and `exec`'s process written there for runc.
+fn prepare_exec(
+    state_dir: &Path,
+    runtime: &str,
+    id: &str,
+    exec: &ExecSpec,
+) -> Result<(Runc, tempfile::TempDir, std::path::PathBuf)> {
+    let runc = Runc::find(runtime, Bundle::runc_root(state_dir))?;
+    if !runc.has_state(id) {
+        return Err(Error::NotRunning { id: id.to_owned() });
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("exec-")
+        .tempdir_in(state_dir)?;
+    let process_file = write_exec_process(id, exec, dir.path())?;
+    Ok((runc, dir, process_file))
 }
 
 /// Writes `exec`'s process as runc takes it to `dir/process.json`.
