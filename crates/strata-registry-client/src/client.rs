@@ -11,6 +11,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENT
 use strata_core::media_type::{DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST};
 use strata_core::{Digest, Reference};
 
+use crate::auth::{Credentials, DockerConfig};
 use crate::error::{Error, Result};
 
 /// The manifest media types we accept, best first.
@@ -34,6 +35,9 @@ pub struct ClientOptions {
     /// Hosts (`host[:port]`) spoken to over plain HTTP besides
     /// `localhost`, `127.0.0.0/8` and `::1`.
     pub insecure: Vec<String>,
+    /// Docker's `config.json` to take credentials from (default:
+    /// [`DockerConfig::default_path`]).
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// A client for OCI distribution registries (blocking; safe to share
@@ -41,7 +45,8 @@ pub struct ClientOptions {
 pub struct Client {
     http: reqwest::blocking::Client,
     options: ClientOptions,
-    /// Bearer tokens by (registry, scope).
+    config: DockerConfig,
+    /// `Authorization` values by (registry, scope).
     tokens: Mutex<HashMap<(String, String), String>>,
 }
 
@@ -53,8 +58,15 @@ impl Client {
             .timeout(None)
             .build()
             .map_err(|e| Error::Http(format!("setting up HTTP: {e}")))?;
+        let config = DockerConfig::load(
+            &options
+                .config
+                .clone()
+                .unwrap_or_else(DockerConfig::default_path),
+        )?;
         Ok(Client {
             http,
+            config,
             options,
             tokens: Mutex::new(HashMap::new()),
         })
@@ -82,7 +94,9 @@ impl Client {
     }
 
     /// Sends a request for repository `repo` of `domain`, answering one
-    /// bearer challenge with a token for `scope` (`pull` or `pull,push`).
+    /// challenge: Basic with the stored credentials, or Bearer with a
+    /// token for `repository:REPO:ACTIONS` (asked with the credentials
+    /// when there are some).
     fn send(
         &self,
         domain: &str,
@@ -93,54 +107,119 @@ impl Client {
         let scope = format!("repository:{repo}:{actions}");
         let key = (domain.to_owned(), scope.clone());
         let cached = self.tokens.lock().expect("token cache").get(&key).cloned();
-        let with_token = |token: &Option<String>| {
+        let with_auth = |auth: &Option<String>| {
             let req = make(&self.http);
-            match token {
-                Some(t) => req.header(AUTHORIZATION, format!("Bearer {t}")),
+            match auth {
+                Some(a) => req.header(AUTHORIZATION, a),
                 None => req,
             }
         };
-        let resp = with_token(&cached).send().map_err(Error::from_reqwest)?;
+        let resp = with_auth(&cached).send().map_err(Error::from_reqwest)?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return Ok(resp);
         }
-        let challenge = resp
-            .headers()
-            .get(WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let Some(challenge) = challenge.as_deref().and_then(parse_bearer) else {
-            return Err(Error::Unauthorized(format!(
-                "{domain} wants credentials for {repo}; logging in is not supported yet"
-            )));
-        };
-        let token = self.fetch_token(&challenge, &scope)?;
+        let creds = self.config.credentials(domain)?;
+        let auth = self.answer(domain, &resp, creds.as_ref(), Some(&scope))?;
         self.tokens
             .lock()
             .expect("token cache")
-            .insert(key, token.clone());
-        let resp = with_token(&Some(token))
-            .send()
-            .map_err(Error::from_reqwest)?;
+            .insert(key, auth.clone());
+        let resp = with_auth(&Some(auth)).send().map_err(Error::from_reqwest)?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             return Err(Error::Unauthorized(format!(
-                "{domain} refused access to {repo} ({actions})"
+                "{domain} refused access to {repo} ({actions}){}",
+                if creds.is_none() {
+                    "; log in first"
+                } else {
+                    ""
+                }
             )));
         }
         Ok(resp)
     }
 
-    fn fetch_token(&self, challenge: &HashMap<String, String>, scope: &str) -> Result<String> {
+    /// The `Authorization` value that answers `resp`'s challenge.
+    fn answer(
+        &self,
+        domain: &str,
+        resp: &Response,
+        creds: Option<&Credentials>,
+        scope: Option<&str>,
+    ) -> Result<String> {
+        let challenge = resp
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if let Some(params) = parse_bearer(challenge) {
+            return Ok(format!(
+                "Bearer {}",
+                self.fetch_token(&params, scope, creds)?
+            ));
+        }
+        match creds {
+            Some(c) if challenge.starts_with("Basic") => Ok(c.basic()),
+            Some(_) => Err(Error::Unauthorized(format!(
+                "{domain} asks for an unsupported authentication: {challenge:?}"
+            ))),
+            None => Err(Error::Unauthorized(format!(
+                "{domain} wants credentials; log in first"
+            ))),
+        }
+    }
+
+    /// Checks `creds` against registry `domain` (`docker login`).
+    pub fn check_login(&self, domain: &str, creds: &Credentials) -> Result<()> {
+        let url = format!("{}/v2/", self.base_url(domain));
+        let resp = self.http.get(&url).send().map_err(Error::from_reqwest)?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return match resp.status() {
+                s if s.is_success() => Ok(()),
+                s => Err(Error::Registry(format!("GET {url}: {s}"))),
+            };
+        }
+        let auth = self.answer(domain, &resp, Some(creds), None)?;
+        let resp = self
+            .http
+            .get(&url)
+            .header(AUTHORIZATION, auth)
+            .send()
+            .map_err(Error::from_reqwest)?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            StatusCode::UNAUTHORIZED => {
+                Err(Error::Unauthorized("incorrect username or password".into()))
+            }
+            s => Err(Error::Registry(format!("GET {url}: {s}"))),
+        }
+    }
+
+    fn fetch_token(
+        &self,
+        challenge: &HashMap<String, String>,
+        scope: Option<&str>,
+        creds: Option<&Credentials>,
+    ) -> Result<String> {
         let realm = challenge
             .get("realm")
             .ok_or_else(|| Error::Unauthorized("a bearer challenge without a realm".into()))?;
-        let mut query: Vec<(&str, &str)> = vec![("scope", scope)];
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if let Some(scope) = scope {
+            query.push(("scope", scope));
+        }
         if let Some(service) = challenge.get("service") {
             query.push(("service", service));
         }
         let url = reqwest::Url::parse_with_params(realm, &query)
             .map_err(|e| Error::Unauthorized(format!("the token realm {realm:?}: {e}")))?;
-        let resp = self.http.get(url).send().map_err(Error::from_reqwest)?;
+        let mut req = self.http.get(url);
+        if let Some(c) = creds {
+            req = req.header(AUTHORIZATION, c.basic());
+        }
+        let resp = req.send().map_err(Error::from_reqwest)?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            return Err(Error::Unauthorized("incorrect username or password".into()));
+        }
         if !resp.status().is_success() {
             return Err(Error::Unauthorized(format!(
                 "the token server {realm} answered {}",
@@ -383,6 +462,7 @@ mod tests {
     fn loopback_and_insecure_hosts_use_plain_http() {
         let c = Client::new(ClientOptions {
             insecure: vec!["reg.lan:5000".into()],
+            config: Some("/nonexistent/config.json".into()),
         })
         .unwrap();
         assert_eq!(c.base_url("localhost:5000"), "http://localhost:5000");

@@ -16,6 +16,16 @@ pub struct Distribution {
 impl Distribution {
     /// Starts one; panics with its log if it does not answer `/v2/`.
     pub fn start() -> Distribution {
+        Distribution::start_with(None)
+    }
+
+    /// Starts one that wants Basic credentials `user`/`password`
+    /// (htpasswd with bcrypt).
+    pub fn start_with_htpasswd(user: &str, password: &str) -> Distribution {
+        Distribution::start_with(Some((user, password)))
+    }
+
+    fn start_with(login: Option<(&str, &str)>) -> Distribution {
         let dir = tempfile::Builder::new()
             .prefix("strata-distribution-")
             .tempdir()
@@ -26,14 +36,20 @@ impl Distribution {
             .port();
         let host = format!("127.0.0.1:{port}");
         let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .expect("write config");
+        let mut text = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = login {
+            let hash = bcrypt::hash(password, 4).expect("bcrypt");
+            let file = dir.path().join("htpasswd");
+            std::fs::write(&file, format!("{user}:{hash}\n")).expect("write htpasswd");
+            text.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: strata-test\n    path: {}\n",
+                file.display()
+            ));
+        }
+        std::fs::write(&config, text).expect("write config");
         let log = std::fs::File::create(dir.path().join("log")).expect("log");
         let child = Command::new("docker-registry")
             .arg("serve")

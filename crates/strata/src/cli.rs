@@ -89,6 +89,10 @@ pub(crate) enum Command {
     Pull(PullArgs),
     /// Upload an image to a registry.
     Push(PushArgs),
+    /// Authenticate to a registry.
+    Login(LoginArgs),
+    /// Log out from a registry.
+    Logout(LogoutArgs),
     /// Manage the build cache.
     Builder {
         #[command(subcommand)]
@@ -557,6 +561,27 @@ pub(crate) struct PushArgs {
     pub(crate) max_concurrent_uploads: usize,
     /// NAME[:TAG]
     pub(crate) name: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// Username.
+    #[arg(short, long)]
+    pub(crate) username: Option<String>,
+    /// Password (prefer --password-stdin).
+    #[arg(short, long)]
+    pub(crate) password: Option<String>,
+    /// Take the password from stdin.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
+    /// The registry (default: Docker Hub).
+    pub(crate) server: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogoutArgs {
+    /// The registry (default: Docker Hub).
+    pub(crate) server: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -115,3 +115,50 @@ fn pulled_image_runs_needs_root() {
         .ok();
     assert_eq!(out.stdout, "pulled and ran\n");
 }
+
+#[test]
+fn login_stores_credentials_that_push_and_pull_then_use() {
+    let reg = Distribution::start_with_htpasswd("alice", "s3cret");
+    let name = format!("{}/private/bb:1", reg.host);
+    let a = cli_with(&name);
+    let docker_config = a.scratch().join("docker-config");
+    let dc = docker_config.to_str().unwrap();
+    let env = [("DOCKER_CONFIG", dc)];
+
+    let out = a.run_env(&["push", &name], &env, None).fails(1);
+    assert!(out.stderr.contains("log in first"), "{}", out.stderr);
+    let out = a
+        .run_env(
+            &["login", "-u", "alice", "--password-stdin", &reg.host],
+            &env,
+            Some(b"wrong\n"),
+        )
+        .fails(1);
+    assert!(
+        out.stderr.contains("incorrect username or password"),
+        "{}",
+        out.stderr
+    );
+    assert!(!docker_config.join("config.json").exists());
+    let out = a
+        .run_env(
+            &["login", "-u", "alice", "--password-stdin", &reg.host],
+            &env,
+            Some(b"s3cret\n"),
+        )
+        .ok();
+    assert_eq!(out.stdout, "Login Succeeded\n");
+    let config = std::fs::read_to_string(docker_config.join("config.json")).unwrap();
+    assert!(config.contains(&reg.host), "{config}");
+    a.run_env(&["push", &name], &env, None).ok();
+    let b = Cli::new(BIN);
+    b.run_env(&["pull", "-q", &name], &env, None).ok();
+    let out = a.run_env(&["logout", &reg.host], &env, None).ok();
+    assert_eq!(
+        out.stdout,
+        format!("Removing login credentials for {}\n", reg.host)
+    );
+    let c = Cli::new(BIN);
+    let out = c.run_env(&["pull", &name], &env, None).fails(1);
+    assert!(out.stderr.contains("log in first"), "{}", out.stderr);
+}

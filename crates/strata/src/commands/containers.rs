@@ -361,7 +361,7 @@ pub(crate) fn exec(store: &Store, args: ExecArgs) -> Result<ExitCode> {
 /// input (raw, with `-i` on a terminal), our terminal's size, and its
 /// changes (SIGWINCH, read here through a signalfd, becomes a resize
 /// line on a pipe). The signalfd's thread lives as long as the process.
-fn exec_terminal(interactive: bool) -> Result<(ProcessIo, Option<terminal::RawMode>)> {
+fn exec_terminal(interactive: bool) -> Result<(ProcessIo, Option<terminal::TerminalMode>)> {
     let mut set = nix::sys::signal::SigSet::empty();
     set.add(nix::sys::signal::Signal::SIGWINCH);
     set.thread_block()?;
@@ -386,7 +386,7 @@ fn exec_terminal(interactive: bool) -> Result<(ProcessIo, Option<terminal::RawMo
         console_size: terminal::size(),
         resize: Some(resize_r),
     };
-    let raw = interactive.then(terminal::RawMode::enter).flatten();
+    let raw = interactive.then(terminal::TerminalMode::raw).flatten();
     Ok((io, raw))
 }
 

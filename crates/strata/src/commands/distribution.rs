@@ -1,4 +1,4 @@
-//! `pull` and `push`, printing Docker's lines over
+//! `pull`, `push`, `login` and `logout`, printing Docker's lines over
 //! `strata_registry_client`.
 
 use std::io::Write;
@@ -7,10 +7,13 @@ use std::sync::Mutex;
 
 use anyhow::Result;
 use strata_core::{Platform, Reference};
-use strata_registry_client::{Client, ClientOptions, Event, PullOptions};
+use strata_registry_client::{
+    Client, ClientOptions, Credentials, DockerConfig, Event, PullOptions, server_key,
+};
 use strata_store::Store;
 
-use crate::cli::{PullArgs, PushArgs};
+use crate::cli::{LoginArgs, LogoutArgs, PullArgs, PushArgs};
+use crate::commands::terminal;
 
 /// Prints one progress line, as Docker does without a terminal.
 fn printer(quiet: bool) -> impl Fn(Event) + Sync {
@@ -148,6 +151,119 @@ pub(crate) fn push(store: &Store, args: PushArgs) -> Result<ExitCode> {
             "{}: digest: {} size: {}",
             pushed.reference, pushed.digest, pushed.size
         )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The registry domain of a `login`/`logout` argument: Docker Hub by
+/// default; a URL loses its scheme and path.
+fn registry_domain(server: Option<&str>) -> String {
+    let Some(s) = server else {
+        return "docker.io".into();
+    };
+    let s = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .unwrap_or(s);
+    let s = s.split('/').next().unwrap_or(s);
+    match s {
+        "index.docker.io" | "registry-1.docker.io" | "docker.io" => "docker.io".into(),
+        other => other.to_owned(),
+    }
+}
+
+/// One line from standard input, without its end.
+fn read_line() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+pub(crate) fn login(args: LoginArgs) -> Result<ExitCode> {
+    let domain = registry_domain(args.server.as_deref());
+    let mut err = std::io::stderr();
+    if args.password.is_some() {
+        writeln!(
+            err,
+            "WARNING! Using --password via the CLI is insecure. Use --password-stdin."
+        )?;
+    }
+    let interactive = terminal::is_terminal(std::io::stdin());
+    if args.password_stdin && args.password.is_some() {
+        writeln!(
+            err,
+            "--password and --password-stdin are mutually exclusive"
+        )?;
+        return Ok(ExitCode::from(1));
+    }
+    if args.password_stdin && args.username.is_none() {
+        writeln!(err, "Must provide --username with --password-stdin")?;
+        return Ok(ExitCode::from(1));
+    }
+    let username = match &args.username {
+        Some(u) => u.clone(),
+        None if interactive => {
+            write!(std::io::stdout(), "Username: ")?;
+            std::io::stdout().flush()?;
+            read_line()?
+        }
+        None => {
+            writeln!(
+                err,
+                "Error: Cannot perform an interactive login from a non TTY device"
+            )?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let secret = match (&args.password, args.password_stdin) {
+        (Some(p), _) => p.clone(),
+        (None, true) => {
+            let mut all = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut all)?;
+            all.trim_end_matches(['\n', '\r']).to_owned()
+        }
+        (None, false) if interactive => {
+            write!(std::io::stdout(), "Password: ")?;
+            std::io::stdout().flush()?;
+            let quiet = terminal::TerminalMode::no_echo();
+            let line = read_line()?;
+            drop(quiet);
+            writeln!(std::io::stdout())?;
+            line
+        }
+        (None, false) => {
+            writeln!(
+                err,
+                "Error: Cannot perform an interactive login from a non TTY device"
+            )?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let creds = Credentials { username, secret };
+    let client = Client::new(ClientOptions::default())?;
+    if let Err(e) = client.check_login(&domain, &creds) {
+        return fail(e);
+    }
+    let path = DockerConfig::default_path();
+    let mut config = DockerConfig::load(&path)?;
+    config.store(&domain, &creds)?;
+    writeln!(
+        err,
+        "WARNING! Your password will be stored unencrypted in {}.",
+        path.display()
+    )?;
+    writeln!(std::io::stdout(), "Login Succeeded")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn logout(args: LogoutArgs) -> Result<ExitCode> {
+    let domain = registry_domain(args.server.as_deref());
+    let key = server_key(&domain);
+    let mut config = DockerConfig::load(&DockerConfig::default_path())?;
+    if config.erase(&domain)? {
+        writeln!(std::io::stdout(), "Removing login credentials for {key}")?;
+    } else {
+        writeln!(std::io::stdout(), "Not logged in to {key}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -180,5 +180,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         } => builder_prune::run(&open()?, a),
         Command::Pull(a) => distribution::pull(&open()?, a),
         Command::Push(a) => distribution::push(&open()?, a),
+        Command::Login(a) => distribution::login(a),
+        Command::Logout(a) => distribution::logout(a),
     }
 }

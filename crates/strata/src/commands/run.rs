@@ -262,7 +262,7 @@ fn attached(
         stdout,
     } = started;
     let raw = match (&resize_fifo, interactive) {
-        (Some(_), true) => terminal::RawMode::enter(),
+        (Some(_), true) => terminal::TerminalMode::raw(),
         _ => None,
     };
     if let Some(sfd) = signals {

@@ -21,26 +21,36 @@ pub(crate) fn size() -> Option<(u16, u16)> {
     (size.ws_row > 0 && size.ws_col > 0).then_some((size.ws_row, size.ws_col))
 }
 
-/// Standard input in raw mode while this lives: every key, Ctrl-C
-/// included, goes to the container's terminal, which echoes and
-/// interprets it itself. Restored on drop.
-pub(crate) struct RawMode {
+/// Standard input's terminal settings changed while this lives,
+/// restored on drop.
+pub(crate) struct TerminalMode {
     saved: Termios,
 }
 
-impl RawMode {
-    /// Puts standard input in raw mode, if it is a terminal.
-    pub(crate) fn enter() -> Option<RawMode> {
+impl TerminalMode {
+    /// Applies `change` to standard input's settings, if it is a terminal.
+    fn enter(change: impl FnOnce(&mut Termios)) -> Option<TerminalMode> {
         let stdin = std::io::stdin();
         let saved = termios::tcgetattr(&stdin).ok()?;
-        let mut raw = saved.clone();
-        raw.make_raw();
-        termios::tcsetattr(&stdin, OptionalActions::Now, &raw).ok()?;
-        Some(RawMode { saved })
+        let mut new = saved.clone();
+        change(&mut new);
+        termios::tcsetattr(&stdin, OptionalActions::Now, &new).ok()?;
+        Some(TerminalMode { saved })
+    }
+
+    /// Raw mode: every key, Ctrl-C included, goes to the container's
+    /// terminal, which echoes and interprets it itself.
+    pub(crate) fn raw() -> Option<TerminalMode> {
+        TerminalMode::enter(Termios::make_raw)
+    }
+
+    /// No echo (a password prompt).
+    pub(crate) fn no_echo() -> Option<TerminalMode> {
+        TerminalMode::enter(|t| t.local_modes.remove(termios::LocalModes::ECHO))
     }
 }
 
-impl Drop for RawMode {
+impl Drop for TerminalMode {
     fn drop(&mut self) {
         let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, &self.saved);
     }
