@@ -37,6 +37,15 @@
 //! volumes(name PK, created_ns, labels JSON, anonymous)
 //! container_volumes(container -> containers.id ON DELETE CASCADE, volume)
 //! ```
+//!
+//! Version 4 adds what a registry server (`strata registry serve`) holds:
+//!
+//! ```text
+//! registry_blobs(repo, digest, size, added_unix; PK repo+digest)
+//! registry_manifests(repo, digest, media_type, size, artifact_type, subject,
+//!                    pushed_unix; PK repo+digest)
+//! registry_tags(repo, tag, digest, pushed_unix, pulled_unix; PK repo+tag)
+//! ```
 
 use std::path::Path;
 use std::time::Duration;
@@ -45,7 +54,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::Result;
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE images (
@@ -138,6 +147,36 @@ CREATE TABLE container_volumes (
 );
 ";
 
+const SCHEMA_V4: &str = "
+CREATE TABLE registry_blobs (
+    repo TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    added_unix INTEGER NOT NULL,
+    PRIMARY KEY (repo, digest)
+);
+CREATE INDEX registry_blobs_digest ON registry_blobs(digest);
+CREATE TABLE registry_manifests (
+    repo TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    artifact_type TEXT,
+    subject TEXT,
+    pushed_unix INTEGER NOT NULL,
+    PRIMARY KEY (repo, digest)
+);
+CREATE INDEX registry_manifests_subject ON registry_manifests(repo, subject);
+CREATE TABLE registry_tags (
+    repo TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    pushed_unix INTEGER NOT NULL,
+    pulled_unix INTEGER,
+    PRIMARY KEY (repo, tag)
+);
+";
+
 /// Opens the database, creating or migrating the schema.
 pub(crate) fn open(path: &Path) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
@@ -192,6 +231,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 3 {
         tx.execute_batch(SCHEMA_V3)?;
+    }
+    if current < 4 {
+        tx.execute_batch(SCHEMA_V4)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

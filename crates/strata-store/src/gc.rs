@@ -1,8 +1,8 @@
 //! Mark-and-sweep garbage collection of blobs and partial files.
 //!
 //! Roots are every image's manifest and config, every digest name, every
-//! layer a build cache entry names, and every blob protected by a live
-//! lease. Marking follows indexes to their
+//! layer a build cache entry names, every blob and manifest a registry
+//! repository holds, and every blob protected by a live lease. Marking follows indexes to their
 //! manifests and manifests to their config and layers. The sweep deletes
 //! unmarked blobs, the layer rows for them, dead leases and their ingest
 //! directories. It all happens inside one write transaction: an operation
@@ -28,6 +28,9 @@ pub struct GcReport {
     pub removed_ingests: usize,
     /// Dead leases removed.
     pub removed_leases: usize,
+    /// Registry links dropped first (only by [`Store::registry_gc`]):
+    /// `(repository, blob)` pairs no manifest of the repository names.
+    pub unlinked: Vec<(String, Digest)>,
 }
 
 impl GcReport {
@@ -40,9 +43,24 @@ impl GcReport {
 impl Store {
     /// Runs one collection. `dry_run` reports without deleting.
     pub fn gc(&self, dry_run: bool) -> Result<GcReport> {
+        self.collect(dry_run, None)
+    }
+
+    /// A registry's collection: drops the links of blobs that no manifest
+    /// of their repository names and that were linked more than
+    /// `grace_secs` ago, then collects as [`Store::gc`] does, all in one
+    /// transaction. With `dry_run` the report says what would go.
+    pub fn registry_gc(&self, grace_secs: i64, dry_run: bool) -> Result<GcReport> {
+        self.collect(dry_run, Some(grace_secs))
+    }
+
+    fn collect(&self, dry_run: bool, registry_grace: Option<i64>) -> Result<GcReport> {
         let mut report = GcReport::default();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(grace) = registry_grace {
+            report.unlinked = crate::registry::orphan_links(self, &tx, grace, dry_run)?;
+        }
 
         let leases: Vec<(String, i64, i64)> = {
             let mut stmt = tx.prepare("SELECT id, pid, pid_start FROM leases")?;
@@ -86,6 +104,22 @@ impl Store {
         for s in strings("SELECT name FROM names WHERE is_digest = 1")? {
             if let Some((_, d)) = s.rsplit_once('@') {
                 roots.extend(d.parse().ok().map(|d| (d, true)));
+            }
+        }
+        for s in strings("SELECT digest FROM registry_manifests")? {
+            roots.extend(s.parse().ok().map(|d| (d, true)));
+        }
+        {
+            // In a dry run the links to drop are still in the table.
+            let mut stmt = tx.prepare("SELECT repo, digest FROM registry_blobs")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (repo, d) = row?;
+                let Ok(d) = d.parse::<Digest>() else { continue };
+                if !report.unlinked.contains(&(repo, d.clone())) {
+                    roots.push((d, false));
+                }
             }
         }
         let lease_blobs: Vec<(String, String)> = {

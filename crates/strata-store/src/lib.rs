@@ -8,7 +8,8 @@
 //! ├── VERSION                  layout version of everything below ("1")
 //! ├── blobs-v1/sha256/<hex>    blob contents, written once, mode 0444
 //! ├── ingest-v1/<lease-id>/    partial files of one in-flight operation
-//! ├── metadata-v1.db           SQLite in WAL mode: images, names, layers, leases, build cache
+//! ├── metadata-v1.db           SQLite in WAL mode: images, names, layers, leases, build cache,
+//! │                            containers, registry repositories
 //! ├── snapshots-v1/            unpacked layers for containers (strata-snapshot)
 //! ├── cache-mounts-v1/<id>/    contents of RUN --mount=type=cache
 //! ├── runtime-v1/              OCI bundles and runc state (strata-runtime)
@@ -44,6 +45,7 @@ mod layer;
 mod layout;
 mod lease;
 mod manage;
+mod registry;
 mod store;
 mod stream;
 
@@ -59,5 +61,6 @@ pub use layer::{LayerScan, scan_layer};
 pub use layout::{LAYOUT_VERSION, Layout};
 pub use lease::{Lease, process_start};
 pub use manage::{DeleteRecord, PruneReport};
+pub use registry::{PutRefusal, RegistryManifest, RegistryTag, referenced_blobs};
 pub use store::Store;
 pub use stream::ExpansionLimit;

@@ -10,6 +10,7 @@
 //! - [`DockerDaemon`]: a private `dockerd` for interop tests.
 //! - [`Pty`]: a pseudo-terminal, to play a user at a terminal.
 //! - [`Distribution`]: Debian's `docker-registry` on 127.0.0.1.
+//! - [`StrataRegistry`]: `strata registry serve` on 127.0.0.1.
 //! - [`image_tree`]: the flattened file tree and config of a saved image,
 //!   for comparing what two tools built.
 #![deny(missing_docs)]
@@ -20,6 +21,7 @@ mod distribution;
 mod docker;
 mod image_tree;
 mod pty;
+mod strata_registry;
 mod tarball;
 
 pub use archive::{ArchiveImage, DockerArchive, Layout};
@@ -28,6 +30,7 @@ pub use distribution::Distribution;
 pub use docker::DockerDaemon;
 pub use image_tree::{ImageTree, TreeEntry, image_tree};
 pub use pty::Pty;
+pub use strata_registry::StrataRegistry;
 pub use tarball::{TarBuilder, busybox_full_rootfs, busybox_rootfs, gzip};
 
 /// Unix seconds `days` days before now: an image created then shows as

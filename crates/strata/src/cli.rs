@@ -93,6 +93,11 @@ pub(crate) enum Command {
     Login(LoginArgs),
     /// Log out from a registry.
     Logout(LogoutArgs),
+    /// Run or maintain an OCI registry server over the store.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
     /// Manage the build cache.
     Builder {
         #[command(subcommand)]
@@ -597,6 +602,34 @@ pub(crate) struct ShimArgs {
     /// The terminal's size at start: ROWS,COLS.
     #[arg(long)]
     pub(crate) console_size: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RegistryCommand {
+    /// Serve the OCI distribution API from the store.
+    Serve(RegistryServeArgs),
+    /// Delete blobs no manifest refers to and report what that frees.
+    Gc(RegistryGcArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RegistryServeArgs {
+    /// Address to listen on (default 127.0.0.1:5000; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) addr: Option<String>,
+    /// A TOML config file (see ARCHITECTURE.md).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RegistryGcArgs {
+    /// Report what would be deleted without deleting it.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// The registry's TOML config file (for `gc.grace` and `root`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

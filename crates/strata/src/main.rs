@@ -28,13 +28,25 @@ fn main() -> ExitCode {
             };
         }
     };
-    let filter = if cli.debug { "debug" } else { "warn" };
+    let serving = matches!(
+        cli.command,
+        cli::Command::Registry {
+            command: cli::RegistryCommand::Serve(_)
+        }
+    );
+    let filter = match (cli.debug, serving) {
+        (true, _) => "debug",
+        // The server's access log.
+        (false, true) => "warn,strata_registry=info",
+        (false, false) => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env(env::STRATA_LOG)
                 .unwrap_or_else(|_| filter.into()),
         )
         .with_writer(io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&io::stderr()))
         .without_time()
         .init();
     match commands::run(cli) {

@@ -13,6 +13,7 @@ mod inspect;
 mod load;
 mod prune;
 mod ps;
+mod registry;
 mod rmi;
 mod run;
 mod save;
@@ -26,7 +27,8 @@ use anyhow::{Context, Result};
 use strata_store::Store;
 
 use crate::cli::{
-    BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, SystemCommand, VolumeCommand,
+    BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, RegistryCommand, SystemCommand,
+    VolumeCommand,
 };
 
 /// Asks `prompt` on standard output and reads a yes/no answer.
@@ -42,6 +44,12 @@ pub(crate) fn confirm(prompt: &str) -> Result<bool> {
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Registry { command } = cli.command {
+        return match command {
+            RegistryCommand::Serve(a) => registry::serve(cli.root, a),
+            RegistryCommand::Gc(a) => registry::gc(cli.root, a),
+        };
+    }
     let root = cli.root.clone().unwrap_or_else(Store::default_root);
     let open =
         || Store::open(&root).with_context(|| format!("opening the store at {}", root.display()));
@@ -182,5 +190,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Push(a) => distribution::push(&open()?, a),
         Command::Login(a) => distribution::login(a),
         Command::Logout(a) => distribution::logout(a),
+        Command::Registry { .. } => unreachable!("handled above"),
     }
 }

@@ -1,0 +1,150 @@
+//! Server settings, from defaults and an optional TOML file:
+//!
+//! ```toml
+//! addr = "127.0.0.1:5000"        # --addr wins
+//! root = "/var/lib/strata"       # the store; --root wins
+//!
+//! [storage]
+//! delete = true                  # DELETE of manifests, tags, blobs
+//! max_manifest_bytes = 4194304
+//!
+//! [uploads]
+//! timeout = "24h"                # idle sessions are dropped
+//!
+//! [gc]
+//! grace = "1h"                   # unreferenced uploads are kept this long
+//! interval = "0s"                # collect while serving (0: only `registry gc`)
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// How the registry behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on, from the file.
+    pub addr: Option<String>,
+    /// Store root, from the file.
+    pub root: Option<PathBuf>,
+    /// Whether DELETE of manifests, tags and blobs is allowed (otherwise
+    /// `405 UNSUPPORTED`).
+    pub delete_enabled: bool,
+    /// Largest manifest accepted (`413 SIZE_INVALID` above).
+    pub max_manifest_bytes: usize,
+    /// An upload session idle this long is dropped.
+    pub upload_timeout: Duration,
+    /// A blob uploaded but named by no manifest is kept this long.
+    pub gc_grace: Duration,
+    /// Collect garbage this often while serving; zero never.
+    pub gc_interval: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            addr: None,
+            root: None,
+            delete_enabled: true,
+            max_manifest_bytes: 4 << 20,
+            upload_timeout: Duration::from_secs(24 * 3600),
+            gc_grace: Duration::from_secs(3600),
+            gc_interval: Duration::ZERO,
+        }
+    }
+}
+
+/// Why a config file was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("registry config: {0}")]
+pub struct ConfigError(String);
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<String>,
+    root: Option<PathBuf>,
+    #[serde(default)]
+    storage: Storage,
+    #[serde(default)]
+    uploads: Uploads,
+    #[serde(default)]
+    gc: Gc,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Storage {
+    delete: Option<bool>,
+    max_manifest_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Uploads {
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Gc {
+    grace: Option<String>,
+    interval: Option<String>,
+}
+
+fn duration(field: &str, s: &str) -> Result<Duration, ConfigError> {
+    let ns = strata_core::parse_go_duration(s).map_err(|e| ConfigError(format!("{field}: {e}")))?;
+    u64::try_from(ns)
+        .map(Duration::from_nanos)
+        .map_err(|_| ConfigError(format!("{field}: negative duration {s:?}")))
+}
+
+impl Config {
+    /// Reads a TOML config; unknown keys are errors.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let f: FileConfig = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        let mut c = Config {
+            addr: f.addr,
+            root: f.root,
+            ..Config::default()
+        };
+        if let Some(d) = f.storage.delete {
+            c.delete_enabled = d;
+        }
+        if let Some(n) = f.storage.max_manifest_bytes {
+            c.max_manifest_bytes = n;
+        }
+        if let Some(t) = &f.uploads.timeout {
+            c.upload_timeout = duration("uploads.timeout", t)?;
+        }
+        if let Some(t) = &f.gc.grace {
+            c.gc_grace = duration("gc.grace", t)?;
+        }
+        if let Some(t) = &f.gc.interval {
+            c.gc_interval = duration("gc.interval", t)?;
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_sets_what_it_names_and_refuses_unknown_keys() {
+        let c = Config::from_toml(
+            "addr = \"127.0.0.1:0\"\n[storage]\ndelete = false\n[gc]\ngrace = \"10m\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.addr.as_deref(), Some("127.0.0.1:0"));
+        assert!(!c.delete_enabled);
+        assert_eq!(c.gc_grace, Duration::from_secs(600));
+        assert_eq!(c.max_manifest_bytes, 4 << 20);
+        let e = Config::from_toml("[storage]\ndelte = true\n").unwrap_err();
+        assert!(e.to_string().contains("delte"), "{e}");
+        let e = Config::from_toml("[gc]\ngrace = \"soon\"\n").unwrap_err();
+        assert!(e.to_string().contains("gc.grace"), "{e}");
+    }
+}

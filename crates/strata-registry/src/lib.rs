@@ -1,0 +1,115 @@
+//! An OCI distribution (registry) server over the strata store.
+//!
+//! Blobs are the store's blobs, kept once however many repositories link
+//! them; which repository holds which blob, manifest and tag is in the
+//! store's database (see `strata_store::RegistryManifest`). Upload sessions
+//! live in memory: each holds a store lease and a partial file, so a
+//! session lost with the process (`kill -9`) leaves nothing GC does not
+//! clean.
+//!
+//! - [`path`]: `/v2/...` paths, matched from the right (names may have any
+//!   number of components); name and tag grammar.
+//! - [`api`]: the endpoints: blobs (GET/HEAD with Range, DELETE), uploads
+//!   (monolithic POST, chunked PATCH with `Content-Range`, streamed PATCH,
+//!   final PUT, status, cancel, cross-repository mount), manifests (PUT
+//!   with validation, GET/HEAD by tag or digest, DELETE), tags and catalog
+//!   with pagination, referrers.
+//! - [`error`]: the spec's error codes and JSON.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod path;
+mod upload;
+
+use std::sync::Arc;
+
+pub use config::Config;
+use strata_store::Store;
+
+/// A registry: its store, settings and upload sessions. Cheap to clone.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: Config,
+    uploads: upload::Sessions,
+}
+
+impl Registry {
+    /// A registry over `store`.
+    pub fn new(store: Store, config: Config) -> Registry {
+        Registry {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                uploads: upload::Sessions::default(),
+            }),
+        }
+    }
+
+    /// Its store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Its settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The axum application.
+    pub fn router(&self) -> axum::Router {
+        api::router(self.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` resolves.
+    pub async fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let reaper = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                reaper
+                    .inner
+                    .uploads
+                    .expire(reaper.inner.config.upload_timeout);
+            }
+        });
+        let interval = self.inner.config.gc_interval;
+        if !interval.is_zero() {
+            let reg = self.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(interval);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    let store = reg.store().clone();
+                    let grace = reg.config().gc_grace.as_secs() as i64;
+                    match tokio::task::spawn_blocking(move || store.registry_gc(grace, false)).await
+                    {
+                        Ok(Ok(r)) => tracing::info!(
+                            unlinked = r.unlinked.len(),
+                            removed = r.removed_blobs.len(),
+                            freed = r.freed_bytes(),
+                            "garbage collected"
+                        ),
+                        Ok(Err(e)) => tracing::error!("garbage collection: {e}"),
+                        Err(e) => tracing::error!("garbage collection: {e}"),
+                    }
+                }
+            });
+        }
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

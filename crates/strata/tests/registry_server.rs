@@ -1,0 +1,339 @@
+//! `strata registry serve` against real clients on 127.0.0.1: strata's own
+//! client, Docker (needs root and dockerd), skopeo and podman (Debian's
+//! packages). Digests must survive every round trip.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use strata_test_support::{Cli, DockerDaemon, StrataRegistry, busybox_full_rootfs};
+
+const BIN: &str = env!("CARGO_BIN_EXE_strata");
+
+fn cli_with(image: &str) -> Cli {
+    let cli = Cli::new(BIN);
+    let env = [("SOURCE_DATE_EPOCH", "0")];
+    cli.run_env(&["import", "-", image], &env, Some(&busybox_full_rootfs()))
+        .ok();
+    cli
+}
+
+fn image_id(cli: &Cli, name: &str) -> String {
+    cli.run(&["images", "-q", "--no-trunc", name])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned()
+}
+
+#[track_caller]
+fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn strata_client_and_server_round_trip_keeps_digests_and_stores_blobs_once() {
+    let reg = StrataRegistry::start(BIN, None);
+    let name = format!("{}/team/bb:1", reg.host);
+    let a = cli_with(&name);
+    let out = a.run(&["push", &name]).ok().stdout;
+    assert!(out.contains(": Pushed\n"), "{out}");
+    let digest = out
+        .lines()
+        .last()
+        .unwrap()
+        .split(' ')
+        .nth(2)
+        .unwrap()
+        .to_owned();
+    let again = a.run(&["push", &name]).ok().stdout;
+    assert!(again.contains(": Layer already exists\n"), "{again}");
+
+    // The same image under a second repository: no new blob files.
+    let other = format!("{}/team/copy:1", reg.host);
+    a.run(&["tag", &name, &other]).ok();
+    let files = reg.blob_files();
+    a.run(&["push", &other]).ok();
+    assert_eq!(reg.blob_files(), files);
+
+    let b = Cli::new(BIN);
+    let out = b.run(&["pull", &name]).ok().stdout;
+    assert!(out.contains(&format!("Digest: {digest}\n")), "{out}");
+    assert_eq!(image_id(&b, &name), image_id(&a, &name));
+    let by_digest = format!("{}/team/copy@{digest}", reg.host);
+    let out = b.run(&["pull", &by_digest]).ok().stdout;
+    assert!(out.contains("Status: Downloaded newer image"), "{out}");
+    // The server logged each request.
+    assert!(
+        reg.log()
+            .contains("method=PUT path=/v2/team/bb/manifests/1 status=201"),
+        "{}",
+        reg.log()
+    );
+}
+
+#[test]
+fn registry_gc_command_reports_and_frees_only_unreferenced_blobs() {
+    let reg = StrataRegistry::start(BIN, Some("[gc]\ngrace = \"0s\"\n"));
+    let name = format!("{}/gc/app:1", reg.host);
+    let a = cli_with(&name);
+    a.run(&["push", &name]).ok();
+    // An orphan: a blob uploaded in one POST and named by no manifest.
+    let data = b"orphan bytes";
+    let d = format!("sha256:{}", sha256_hex(data));
+    let status = reqwest::blocking::Client::new()
+        .post(format!(
+            "http://{}/v2/gc/app/blobs/uploads/?digest={d}",
+            reg.host
+        ))
+        .body(data.to_vec())
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 201);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    let root = reg.store();
+    let gc = |extra: &[&str]| {
+        let mut args = vec!["--root", root.to_str().unwrap(), "registry", "gc"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--config", "/dev/null"]);
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The default grace (an hour) keeps a fresh orphan.
+    let out = gc(&["--dry-run"]);
+    assert!(!out.contains(&d), "{out}");
+    let cfg = reg.dir().join("gc.toml");
+    std::fs::write(&cfg, "[gc]\ngrace = \"0s\"\n").unwrap();
+    let gc0 = |dry: bool| {
+        let mut args = vec![
+            "--root",
+            root.to_str().unwrap(),
+            "registry",
+            "gc",
+            "--config",
+            cfg.to_str().unwrap(),
+        ];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let out = gc0(true);
+    assert!(out.contains(&format!("would unlink gc/app@{d}\n")), "{out}");
+    assert!(out.contains(&format!("would delete {d} (12B)\n")), "{out}");
+    assert!(out.ends_with("Would reclaim: 12B\n"), "{out}");
+    let files = reg.blob_files();
+    let out = gc0(false);
+    assert!(out.contains(&format!("deleted {d} (12B)\n")), "{out}");
+    assert_eq!(reg.blob_files(), files - 1);
+    // The pushed image still pulls, while the server kept serving.
+    let b = Cli::new(BIN);
+    b.run(&["pull", &name]).ok();
+    assert_eq!(image_id(&b, &name), image_id(&a, &name));
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    strata_core::Digest::sha256(data).hex().to_owned()
+}
+
+#[test]
+fn skopeo_copies_to_and_from_the_strata_registry_with_digests_kept() {
+    let reg = StrataRegistry::start(BIN, None);
+    let a = cli_with("example/app:1");
+    let tar = a.scratch().join("app.oci.tar");
+    a.run(&[
+        "save",
+        "--format",
+        "oci",
+        "-o",
+        tar.to_str().unwrap(),
+        "example/app:1",
+    ])
+    .ok();
+    let digest = a
+        .run(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Descriptor.digest}}",
+            "example/app:1",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let dest = format!("docker://{}/sk/app:1", reg.host);
+    run(Command::new("skopeo").args([
+        "copy",
+        // Otherwise skopeo gzips strata's uncompressed layers on the way.
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        &format!("oci-archive:{}", tar.display()),
+        &dest,
+    ]));
+    let inspect = run(Command::new("skopeo").args(["inspect", "--tls-verify=false", &dest]));
+    let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    assert_eq!(v["Digest"], digest);
+    let tags = run(Command::new("skopeo").args([
+        "list-tags",
+        "--tls-verify=false",
+        &format!("docker://{}/sk/app", reg.host),
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&tags).unwrap();
+    assert_eq!(v["Tags"], serde_json::json!(["1"]));
+
+    // Back out to an OCI layout, and strata pulls what skopeo pushed.
+    let layout = a.scratch().join("layout");
+    run(Command::new("skopeo").args([
+        "copy",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        &dest,
+        &format!("oci:{}:1", layout.display()),
+    ]));
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["manifests"][0]["digest"], digest);
+    let b = Cli::new(BIN);
+    let name = format!("{}/sk/app:1", reg.host);
+    let out = b.run(&["pull", &name]).ok().stdout;
+    assert!(out.contains(&format!("Digest: {digest}\n")), "{out}");
+    assert_eq!(image_id(&b, &name), image_id(&a, "example/app:1"));
+}
+
+#[test]
+fn podman_pulls_from_the_strata_registry() {
+    let reg = StrataRegistry::start(BIN, None);
+    let name = format!("{}/pm/app:1", reg.host);
+    let a = cli_with(&name);
+    a.run(&["push", &name]).ok();
+    let dir = tempfile::tempdir().unwrap();
+    let podman = |args: &[&str]| {
+        let mut c = Command::new("podman");
+        c.arg("--root")
+            .arg(dir.path().join("root"))
+            .arg("--runroot")
+            .arg(dir.path().join("run"))
+            .args(["--storage-driver", "vfs", "--cgroup-manager", "cgroupfs"])
+            .args(args);
+        run(&mut c)
+    };
+    podman(&["pull", "--tls-verify=false", &name]);
+    let id = podman(&["image", "inspect", "--format", "{{.Id}}", &name]);
+    assert_eq!(
+        format!("sha256:{}", id.trim()),
+        image_id(&a, &name),
+        "podman computes the same image ID"
+    );
+}
+
+#[test]
+fn docker_pushes_to_and_pulls_from_the_strata_registry_needs_root_and_dockerd() {
+    let reg = StrataRegistry::start(BIN, None);
+    let docker = DockerDaemon::start();
+    let name = format!("{}/dk/app:1", reg.host);
+    let mut import = docker
+        .command(&["import", "-", &name])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    import
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&busybox_full_rootfs())
+        .unwrap();
+    assert!(import.wait_with_output().unwrap().status.success());
+    let id = docker
+        .docker(&["image", "inspect", "-f", "{{.Id}}", &name])
+        .stdout
+        .trim()
+        .to_owned();
+    let out = docker.docker(&["push", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains(": Pushed"), "{}", out.stdout);
+    let digest = out
+        .stdout
+        .lines()
+        .find_map(|l| l.split("digest: ").nth(1))
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Again: every layer is there.
+    let out = docker.docker(&["push", &name]);
+    assert!(
+        out.stdout.contains("Layer already exists"),
+        "{}",
+        out.stdout
+    );
+
+    // Docker pulls it back after forgetting it.
+    assert_eq!(docker.docker(&["rmi", &name]).code, 0);
+    let out = docker.docker(&["pull", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!("Digest: {digest}")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        docker
+            .docker(&["image", "inspect", "-f", "{{.Id}}", &name])
+            .stdout
+            .trim(),
+        id
+    );
+
+    // strata pulls what Docker pushed (gzip layers) with the same image ID,
+    // and Docker pulls what strata pushed.
+    let b = Cli::new(BIN);
+    let out = b.run(&["pull", &name]).ok().stdout;
+    assert!(out.contains(&format!("Digest: {digest}\n")), "{out}");
+    assert_eq!(image_id(&b, &name), id);
+    let mine = format!("{}/dk/strata:1", reg.host);
+    let c = cli_with(&mine);
+    c.run(&["push", &mine]).ok();
+    let out = docker.docker(&["pull", &mine]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        docker
+            .docker(&["image", "inspect", "-f", "{{.Id}}", &mine])
+            .stdout
+            .trim(),
+        image_id(&c, &mine)
+    );
+    let out = docker.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        &mine,
+        "cat",
+        "/etc/hostname",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
