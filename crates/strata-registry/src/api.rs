@@ -16,6 +16,7 @@ use strata_core::{Digest, ImageIndex, ImageManifest, ManifestKind, ManifestProbe
 use strata_store::{Lease, PutRefusal, RegistryManifest};
 
 use crate::Registry;
+use crate::auth::{Action, Principal, Verdict};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::path::{self, Route};
 
@@ -62,6 +63,9 @@ async fn dispatch(State(reg): State<Registry>, req: Request) -> Response {
 }
 
 async fn handle(reg: &Registry, req: Request) -> ApiResult<Response> {
+    if req.uri().path() == "/token" {
+        return token(reg, &req);
+    }
     let Some(route) = path::parse(req.uri().path()) else {
         return Err(ApiError::new(Code::NameUnknown, "no such endpoint"));
     };
@@ -73,10 +77,11 @@ async fn handle(reg: &Registry, req: Request) -> ApiResult<Response> {
     let method = req.method().clone();
     let (parts, body) = req.into_parts();
     let headers = parts.headers;
+    let who = authorize(reg, &route, &method, &headers)?;
     let head = method == Method::HEAD;
     match (route, method) {
         (Route::Base, Method::GET | Method::HEAD) => Ok(json_response(StatusCode::OK, "{}")),
-        (Route::Catalog, Method::GET) => catalog(reg, &query),
+        (Route::Catalog, Method::GET) => catalog(reg, &query, who.as_ref()),
         (Route::Tags { repo }, Method::GET) => tags(reg, &repo, &query),
         (Route::Manifest { repo, reference }, Method::GET | Method::HEAD) => {
             get_manifest(reg, &repo, &reference, head)
@@ -92,7 +97,12 @@ async fn handle(reg: &Registry, req: Request) -> ApiResult<Response> {
         }
         (Route::Blob { repo, digest }, Method::DELETE) => delete_blob(reg, &repo, &digest),
         (Route::UploadStart { repo }, Method::POST) => {
-            start_upload(reg, &repo, &query, &headers, body).await
+            let may_mount = |from: &str| match (&reg.config().auth, &who) {
+                (Some(auth), Some(p)) => auth.check(p, Some(from), Action::Pull) == Verdict::Allow,
+                _ => true,
+            };
+            let from_ok = query.from.as_deref().is_some_and(may_mount);
+            start_upload(reg, &repo, &query, from_ok, &headers, body).await
         }
         (Route::Upload { repo, id }, Method::PATCH) => {
             patch_upload(reg, &repo, &id, &headers, body).await
@@ -108,6 +118,117 @@ async fn handle(reg: &Registry, req: Request) -> ApiResult<Response> {
             format!("method {m} is not supported here"),
         )),
     }
+}
+
+/// The action a request needs on its repository.
+fn action_for(route: &Route, method: &Method) -> Action {
+    match (route, method) {
+        (Route::Manifest { .. } | Route::Blob { .. }, &Method::DELETE) => Action::Delete,
+        (Route::UploadStart { .. } | Route::Upload { .. }, _) => Action::Push,
+        (Route::Manifest { .. }, &Method::PUT) => Action::Push,
+        _ => Action::Pull,
+    }
+}
+
+/// Checks the request's credentials against the route. `Ok(None)` on an
+/// open registry.
+fn authorize(
+    reg: &Registry,
+    route: &Route,
+    method: &Method,
+    headers: &HeaderMap,
+) -> ApiResult<Option<Principal>> {
+    let Some(auth) = &reg.config().auth else {
+        return Ok(None);
+    };
+    let action = action_for(route, method);
+    let repo = route.repo();
+    let challenge = |msg: &str| {
+        let value = if auth.uses_tokens() {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let mut v = format!(
+                "Bearer realm=\"{}\",service=\"{}\"",
+                auth.realm(host, false),
+                auth.service()
+            );
+            if let Some(r) = repo {
+                let actions = if action == Action::Push {
+                    "pull,push"
+                } else {
+                    action.as_str()
+                };
+                v.push_str(&format!(",scope=\"repository:{r}:{actions}\""));
+            }
+            v
+        } else {
+            "Basic realm=\"strata-registry\"".to_owned()
+        };
+        ApiError::new(Code::Unauthorized, msg).header("www-authenticate", value)
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok());
+    let Some(who) = auth.identify(authorization) else {
+        return Err(challenge("authentication required: bad credentials"));
+    };
+    match auth.check(&who, repo, action) {
+        Verdict::Allow => Ok(Some(who)),
+        Verdict::Challenge => Err(challenge("authentication required")),
+        Verdict::Deny => Err(ApiError::new(
+            Code::Denied,
+            format!(
+                "requested access to the resource is denied: {} on {}",
+                action.as_str(),
+                repo.unwrap_or("the registry")
+            ),
+        )),
+    }
+}
+
+/// The token endpoint of Docker's token protocol: `GET /token?service=
+/// &scope=...` with optional Basic credentials (or `POST` with a
+/// password grant form).
+fn token(reg: &Registry, req: &Request) -> ApiResult<Response> {
+    let Some(auth) = reg.config().auth.as_ref().filter(|a| a.uses_tokens()) else {
+        return Err(ApiError::new(Code::NameUnknown, "no such endpoint"));
+    };
+    let mut scopes = Vec::new();
+    for pair in req.uri().query().unwrap_or("").split('&') {
+        if let Some(v) = pair.strip_prefix("scope=") {
+            scopes.extend(percent_decode(v).split(' ').map(str::to_owned));
+        }
+    }
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok());
+    let user = match authorization.and_then(|h| h.strip_prefix("Basic ")) {
+        Some(b) => {
+            let Some((u, p)) = crate::auth::decode_basic(b) else {
+                return Err(ApiError::new(Code::Unauthorized, "malformed credentials"));
+            };
+            if !auth.check_password(&u, &p) {
+                return Err(ApiError::new(
+                    Code::Unauthorized,
+                    "authentication required: bad credentials",
+                )
+                .header("www-authenticate", "Basic realm=\"strata-registry\""));
+            }
+            Some(u)
+        }
+        None => None,
+    };
+    let (token, expires_in) = auth.issue(user.as_deref(), &scopes);
+    let body = serde_json::json!({
+        "token": token,
+        "access_token": token,
+        "expires_in": expires_in,
+        "issued_at": strata_core::Timestamp::from_unix(now_unix(), 0).to_string(),
+    });
+    Ok(json_response(StatusCode::OK, body.to_string()))
 }
 
 /// Parses the few query parameters we use (`application/x-www-form-urlencoded`).
@@ -203,10 +324,20 @@ fn parse_n(q: &Query) -> ApiResult<Option<usize>> {
 
 // ---------------------------------------------------------------- listing
 
-fn catalog(reg: &Registry, q: &Query) -> ApiResult<Response> {
+fn catalog(reg: &Registry, q: &Query, who: Option<&Principal>) -> ApiResult<Response> {
     let n = parse_n(q)?;
-    let repos = if n == Some(0) {
+    let visible = |r: &String| match (&reg.config().auth, who) {
+        (Some(auth), Some(p)) => auth.check(p, Some(r), Action::Pull) == Verdict::Allow,
+        _ => true,
+    };
+    let repos: Vec<String> = if n == Some(0) {
         Vec::new()
+    } else if reg.config().auth.is_some() {
+        // Only what the caller may pull, paginated after filtering.
+        let mut all = reg.store().registry_repositories(q.last.as_deref(), None)?;
+        all.retain(visible);
+        all.truncate(n.unwrap_or(usize::MAX));
+        all
     } else {
         reg.store().registry_repositories(q.last.as_deref(), n)?
     };
@@ -714,11 +845,12 @@ async fn start_upload(
     reg: &Registry,
     repo: &str,
     q: &Query,
+    may_mount: bool,
     headers: &HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     let store = reg.store();
-    if let Some(mount) = &q.mount {
+    if let Some(mount) = q.mount.as_ref().filter(|_| may_mount) {
         let d = parse_digest(mount)?;
         let from = q.from.as_deref().unwrap_or("");
         // A mount from a repository that does not have the blob (or a bad

@@ -14,12 +14,25 @@
 //! [gc]
 //! grace = "1h"                   # unreferenced uploads are kept this long
 //! interval = "0s"                # collect while serving (0: only `registry gc`)
+//!
+//! [auth]                         # without it the registry is open
+//! htpasswd = "/etc/strata/htpasswd"   # bcrypt (htpasswd -B)
+//! anonymous_pull = false
+//! groups = { devs = ["alice", "bob"] }
+//! token = { expiry = "5m" }      # Docker token auth (built-in /token); else Basic
+//!
+//! [[auth.rule]]                  # first match wins; none: users may do all
+//! repos = "team/**"              # * within a component, ** across
+//! subjects = ["group:devs"]      # users, group:NAME, "*" (signed in), "anonymous"
+//! actions = ["pull", "push"]     # pull, push, delete
 //! ```
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::auth::{Auth, AuthConfig};
 
 /// How the registry behaves.
 #[derive(Debug, Clone)]
@@ -39,6 +52,8 @@ pub struct Config {
     pub gc_grace: Duration,
     /// Collect garbage this often while serving; zero never.
     pub gc_interval: Duration,
+    /// Who may do what; `None`: an open registry.
+    pub auth: Option<std::sync::Arc<Auth>>,
 }
 
 impl Default for Config {
@@ -51,6 +66,7 @@ impl Default for Config {
             upload_timeout: Duration::from_secs(24 * 3600),
             gc_grace: Duration::from_secs(3600),
             gc_interval: Duration::ZERO,
+            auth: None,
         }
     }
 }
@@ -71,6 +87,7 @@ struct FileConfig {
     uploads: Uploads,
     #[serde(default)]
     gc: Gc,
+    auth: Option<AuthConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +140,10 @@ impl Config {
         }
         if let Some(t) = &f.gc.interval {
             c.gc_interval = duration("gc.interval", t)?;
+        }
+        if let Some(a) = f.auth {
+            let auth = Auth::new(a).map_err(|e| ConfigError(e.to_string()))?;
+            c.auth = Some(std::sync::Arc::new(auth));
         }
         Ok(c)
     }

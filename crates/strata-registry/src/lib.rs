@@ -14,10 +14,13 @@
 //!   final PUT, status, cancel, cross-repository mount), manifests (PUT
 //!   with validation, GET/HEAD by tag or digest, DELETE), tags and catalog
 //!   with pagination, referrers.
+//! - [`auth`]: htpasswd Basic, token auth with a built-in `/token`
+//!   endpoint, access rules.
 //! - [`error`]: the spec's error codes and JSON.
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod path;
