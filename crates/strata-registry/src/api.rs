@@ -46,25 +46,71 @@ async fn dispatch(State(reg): State<Registry>, req: Request) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let mut resp = match handle(&reg, req).await {
+    let remote = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_default();
+    let received = content_length(req.headers()).unwrap_or(0);
+    let kind = route_kind(&path);
+    let mut user = String::new();
+    let mut resp = match handle(&reg, req, &mut user).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
     resp.headers_mut()
         .insert(API_VERSION.0, HeaderValue::from_static(API_VERSION.1));
+    let took = started.elapsed();
+    let status = resp.status().as_u16();
+    let sent = if method == Method::HEAD {
+        0
+    } else {
+        content_length(resp.headers()).unwrap_or(0)
+    };
+    reg.inner
+        .metrics
+        .record(method.as_str(), kind, status, took, sent, received);
     tracing::info!(
         target: "strata_registry::access",
+        remote = %remote,
+        user = %user,
         method = %method,
         path = %path,
-        status = resp.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
+        status,
+        bytes = sent,
+        micros = took.as_micros() as u64,
     );
     resp
 }
 
-async fn handle(reg: &Registry, req: Request) -> ApiResult<Response> {
+/// The route's kind, for metrics (bounded cardinality).
+fn route_kind(path: &str) -> &'static str {
+    match path {
+        "/token" => "token",
+        "/metrics" => "metrics",
+        _ => match path::parse(path) {
+            Some(Ok(Route::Base)) => "base",
+            Some(Ok(Route::Catalog)) => "catalog",
+            Some(Ok(Route::Tags { .. })) => "tags",
+            Some(Ok(Route::Manifest { .. })) => "manifest",
+            Some(Ok(Route::Blob { .. })) => "blob",
+            Some(Ok(Route::UploadStart { .. } | Route::Upload { .. })) => "upload",
+            Some(Ok(Route::Referrers { .. })) => "referrers",
+            Some(Err(_)) | None => "other",
+        },
+    }
+}
+
+async fn handle(reg: &Registry, req: Request, user: &mut String) -> ApiResult<Response> {
     if req.uri().path() == "/token" {
         return token(reg, &req);
+    }
+    if req.uri().path() == "/metrics" && req.method() == Method::GET {
+        let mut r = Response::new(Body::from(
+            reg.inner.metrics.render(reg.inner.uploads.len()),
+        ));
+        set(&mut r, "content-type", "text/plain; version=0.0.4");
+        return Ok(r);
     }
     let Some(route) = path::parse(req.uri().path()) else {
         return Err(ApiError::new(Code::NameUnknown, "no such endpoint"));
@@ -78,6 +124,11 @@ async fn handle(reg: &Registry, req: Request) -> ApiResult<Response> {
     let (parts, body) = req.into_parts();
     let headers = parts.headers;
     let who = authorize(reg, &route, &method, &headers)?;
+    match &who {
+        Some(Principal::User(u)) => user.clone_from(u),
+        Some(Principal::Token { user: u, .. }) => user.clone_from(u),
+        _ => {}
+    }
     let head = method == Method::HEAD;
     match (route, method) {
         (Route::Base, Method::GET | Method::HEAD) => Ok(json_response(StatusCode::OK, "{}")),

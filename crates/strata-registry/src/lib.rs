@@ -17,12 +17,16 @@
 //! - [`auth`]: htpasswd Basic, token auth with a built-in `/token`
 //!   endpoint, access rules.
 //! - [`error`]: the spec's error codes and JSON.
+//! - [`metrics`]: Prometheus counters at `GET /metrics`; every request is
+//!   also logged (target `strata_registry::access`) with remote address,
+//!   user, method, path, status, bytes and time.
 #![deny(missing_docs)]
 
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod path;
 mod upload;
 
@@ -41,6 +45,7 @@ struct Inner {
     store: Store,
     config: Config,
     uploads: upload::Sessions,
+    metrics: metrics::Metrics,
 }
 
 impl Registry {
@@ -51,6 +56,7 @@ impl Registry {
                 store,
                 config,
                 uploads: upload::Sessions::default(),
+                metrics: metrics::Metrics::default(),
             }),
         }
     }
@@ -111,7 +117,10 @@ impl Registry {
                 }
             });
         }
-        axum::serve(listener, self.router())
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
     }

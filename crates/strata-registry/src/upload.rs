@@ -33,6 +33,11 @@ impl Sessions {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Open sessions.
+    pub(crate) fn len(&self) -> usize {
+        self.map().len()
+    }
+
     /// Starts a session for `repo`; returns its ID.
     pub(crate) fn start(&self, store: &Store, repo: &str) -> strata_store::Result<String> {
         let mut lease = Lease::new(store)?;

@@ -17,6 +17,11 @@ impl StrataRegistry {
     /// Starts `bin registry serve` with an optional TOML config; panics
     /// with its log if it does not come up.
     pub fn start(bin: &str, config: Option<&str>) -> StrataRegistry {
+        StrataRegistry::start_with_args(bin, config, &[])
+    }
+
+    /// [`StrataRegistry::start`] with more `registry serve` arguments.
+    pub fn start_with_args(bin: &str, config: Option<&str>, args: &[&str]) -> StrataRegistry {
         let dir = tempfile::Builder::new()
             .prefix("strata-registry-")
             .tempdir()
@@ -29,6 +34,7 @@ impl StrataRegistry {
             "--addr",
             "127.0.0.1:0",
         ]);
+        cmd.args(args);
         if let Some(text) = config {
             let file = dir.path().join("config.toml");
             std::fs::write(&file, text).expect("write config");

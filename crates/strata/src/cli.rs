@@ -620,6 +620,9 @@ pub(crate) struct RegistryServeArgs {
     /// A TOML config file (see ARCHITECTURE.md).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Log lines (access log included) as text or as JSON objects.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub(crate) log_format: String,
 }
 
 #[derive(Debug, Args)]

@@ -28,27 +28,31 @@ fn main() -> ExitCode {
             };
         }
     };
-    let serving = matches!(
-        cli.command,
+    let serving = match &cli.command {
         cli::Command::Registry {
-            command: cli::RegistryCommand::Serve(_)
-        }
-    );
+            command: cli::RegistryCommand::Serve(a),
+        } => Some(a.log_format == "json"),
+        _ => None,
+    };
     let filter = match (cli.debug, serving) {
         (true, _) => "debug",
         // The server's access log.
-        (false, true) => "warn,strata_registry=info",
-        (false, false) => "warn",
+        (false, Some(_)) => "warn,strata_registry=info",
+        (false, None) => "warn",
     };
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env(env::STRATA_LOG)
                 .unwrap_or_else(|_| filter.into()),
         )
         .with_writer(io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&io::stderr()))
-        .without_time()
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&io::stderr()));
+    match serving {
+        // A server's lines carry their time.
+        Some(true) => subscriber.json().init(),
+        Some(false) => subscriber.init(),
+        None => subscriber.without_time().init(),
+    }
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -474,3 +474,44 @@ fn docker_logs_in_pushes_and_pulls_with_token_auth_needs_root_and_dockerd() {
         reg.log()
     );
 }
+
+#[test]
+fn metrics_count_requests_and_the_access_log_can_be_json() {
+    let reg = StrataRegistry::start_with_args(BIN, None, &["--log-format", "json"]);
+    let name = format!("{}/m/app:1", reg.host);
+    let a = cli_with(&name);
+    a.run(&["push", &name]).ok();
+    let text = reqwest::blocking::get(format!("http://{}/metrics", reg.host))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        text.contains(
+            "strata_registry_requests_total{method=\"PUT\",route=\"manifest\",status=\"201\"} 1\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE strata_registry_request_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(
+        text.contains("strata_registry_uploads_in_progress 0\n"),
+        "{text}"
+    );
+    let log = reg.log();
+    let put = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["fields"]["path"] == "/v2/m/app/manifests/1")
+        .unwrap_or_else(|| panic!("no JSON access line for the manifest PUT:\n{log}"));
+    assert_eq!(put["fields"]["method"], "PUT");
+    assert_eq!(put["fields"]["status"], 201);
+    assert!(
+        put["fields"]["remote"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+    assert!(put["timestamp"].is_string());
+}
