@@ -21,6 +21,13 @@
 //! groups = { devs = ["alice", "bob"] }
 //! token = { expiry = "5m" }      # Docker token auth (built-in /token); else Basic
 //!
+//! [[retention]]                  # see the retention module; first match wins
+//! repos = "team/**"
+//! keep_last = 10
+//! unpulled_days = 30
+//! drop_untagged = true
+//! protect = ["v*", "latest"]
+//!
 //! [[auth.rule]]                  # first match wins; none: users may do all
 //! repos = "team/**"              # * within a component, ** across
 //! subjects = ["group:devs"]      # users, group:NAME, "*" (signed in), "anonymous"
@@ -54,6 +61,8 @@ pub struct Config {
     pub gc_interval: Duration,
     /// Who may do what; `None`: an open registry.
     pub auth: Option<std::sync::Arc<Auth>>,
+    /// Retention policies, applied by `registry gc` and the GC interval.
+    pub retention: Vec<crate::retention::Policy>,
 }
 
 impl Default for Config {
@@ -67,6 +76,7 @@ impl Default for Config {
             gc_grace: Duration::from_secs(3600),
             gc_interval: Duration::ZERO,
             auth: None,
+            retention: Vec::new(),
         }
     }
 }
@@ -88,6 +98,8 @@ struct FileConfig {
     #[serde(default)]
     gc: Gc,
     auth: Option<AuthConfig>,
+    #[serde(default)]
+    retention: Vec<crate::retention::Policy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +136,7 @@ impl Config {
         let mut c = Config {
             addr: f.addr,
             root: f.root,
+            retention: f.retention,
             ..Config::default()
         };
         if let Some(d) = f.storage.delete {

@@ -16,6 +16,8 @@
 //!   with pagination, referrers.
 //! - [`auth`]: htpasswd Basic, token auth with a built-in `/token`
 //!   endpoint, access rules.
+//! - [`retention`]: per-repository policies dropping old tags and
+//!   untagged manifests, planned then applied conditionally.
 //! - [`error`]: the spec's error codes and JSON.
 //! - [`metrics`]: Prometheus counters at `GET /metrics`; every request is
 //!   also logged (target `strata_registry::access`) with remote address,
@@ -28,12 +30,33 @@ pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod path;
+pub mod retention;
 mod upload;
 
 use std::sync::Arc;
 
 pub use config::Config;
 use strata_store::Store;
+
+/// Retention then garbage collection, as `registry gc` and the server's
+/// GC interval run them. With `dry_run` nothing changes and the blob
+/// report is what collection would free now (before retention's drops).
+pub fn collect(
+    store: &Store,
+    config: &Config,
+    dry_run: bool,
+) -> strata_store::Result<(retention::Plan, strata_store::GcReport)> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let plan = retention::plan(store, &config.retention, now)?;
+    if !dry_run {
+        retention::apply(store, &plan)?;
+    }
+    let report = store.registry_gc(config.gc_grace.as_secs() as i64, dry_run)?;
+    Ok((plan, report))
+}
 
 /// A registry: its store, settings and upload sessions. Cheap to clone.
 #[derive(Clone)]

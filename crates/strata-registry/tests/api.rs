@@ -910,3 +910,128 @@ fn gc_frees_unreferenced_blobs_but_not_uploads_in_progress_or_manifests_blobs() 
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
 }
+
+#[test]
+fn retention_keeps_the_last_n_protected_and_pulled_tags_and_what_they_need() {
+    let policy = |repos: &str| strata_registry::retention::Policy {
+        repos: repos.into(),
+        ..Default::default()
+    };
+    let config = Config {
+        gc_grace: Duration::ZERO,
+        retention: vec![
+            strata_registry::retention::Policy {
+                keep_last: Some(2),
+                drop_untagged: true,
+                protect: vec!["v*".into()],
+                ..policy("ret/*")
+            },
+            strata_registry::retention::Policy {
+                unpulled_days: Some(0),
+                ..policy("stale/**")
+            },
+        ],
+        ..Config::default()
+    };
+    let s = Server::start_with(config.clone());
+    let c = client();
+    let (old1, _) = push_image(&s, "ret/app", "old1", b"layer old1");
+    push_image(&s, "ret/app", "v1", b"layer v1");
+    std::thread::sleep(Duration::from_millis(1100));
+    let (old2, _) = push_image(&s, "ret/app", "old2", b"layer old2");
+    std::thread::sleep(Duration::from_millis(1100));
+    let (new1, new1_bytes) = push_image(&s, "ret/app", "new1", b"layer new1");
+    std::thread::sleep(Duration::from_millis(1100));
+    push_image(&s, "ret/app", "new2", b"layer new2");
+    // A signature of new1: untagged, kept because its subject is.
+    let empty = push_blob(&s, "ret/app", b"{}");
+    let sig = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/vnd.example.sig",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty.to_string(), "size": 2},
+        "layers": [],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": new1.to_string(), "size": new1_bytes.len()}
+    }))
+    .unwrap();
+    let sig_digest = Digest::sha256(&sig);
+    let r = c
+        .put(s.url(&format!("/v2/ret/app/manifests/{sig_digest}")))
+        .header("content-type", OCI_MANIFEST)
+        .body(sig)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // stale/app: x never pulled, y pulled just now.
+    push_image(&s, "stale/app", "x", b"stale x");
+    push_image(&s, "stale/app", "y", b"stale y");
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(
+        c.get(s.url("/v2/stale/app/manifests/y"))
+            .send()
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+
+    let tags = |repo: &str| -> serde_json::Value {
+        c.get(s.url(&format!("/v2/{repo}/tags/list")))
+            .send()
+            .unwrap()
+            .json::<serde_json::Value>()
+            .unwrap()["tags"]
+            .clone()
+    };
+    let (plan, _) = strata_registry::collect(&s.store, &config, true).unwrap();
+    let mut dropped: Vec<String> = plan
+        .tags
+        .iter()
+        .map(|(t, _)| format!("{}:{}", t.repo, t.tag))
+        .collect();
+    dropped.sort();
+    assert_eq!(dropped, ["ret/app:old1", "ret/app:old2", "stale/app:x"]);
+    let mut manifests = plan
+        .manifests
+        .iter()
+        .map(|(_, d)| d.clone())
+        .collect::<Vec<_>>();
+    manifests.sort();
+    let mut want = vec![old1.clone(), old2.clone()];
+    want.sort();
+    assert_eq!(
+        manifests, want,
+        "untagged manifests go, the signature of a kept one stays"
+    );
+    assert_eq!(
+        tags("ret/app"),
+        serde_json::json!(["new1", "new2", "old1", "old2", "v1"]),
+        "a dry run changes nothing"
+    );
+
+    let blobs = s.blob_files();
+    strata_registry::collect(&s.store, &config, false).unwrap();
+    assert_eq!(tags("ret/app"), serde_json::json!(["new1", "new2", "v1"]));
+    assert_eq!(tags("stale/app"), serde_json::json!(["y"]));
+    assert_eq!(
+        c.get(s.url(&format!("/v2/ret/app/manifests/{old1}")))
+            .send()
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.get(s.url(&format!("/v2/ret/app/manifests/{sig_digest}")))
+            .send()
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    // The two dropped images' manifests and layers are freed.
+    assert_eq!(s.blob_files(), blobs - 4);
+    let l = Digest::sha256(b"layer old1");
+    assert_eq!(
+        c.head(s.url(&format!("/v2/ret/app/blobs/{l}")))
+            .send()
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -347,6 +347,35 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Deletes a tag only if it still names `digest` and was pushed at
+    /// `pushed_unix` (retention must not drop a tag pushed again since it
+    /// decided). False if it changed or is gone.
+    pub fn registry_delete_tag_if(
+        &self,
+        repo: &str,
+        tag: &str,
+        digest: &Digest,
+        pushed_unix: i64,
+    ) -> Result<bool> {
+        let n = self.conn().execute(
+            "DELETE FROM registry_tags
+             WHERE repo = ?1 AND tag = ?2 AND digest = ?3 AND pushed_unix = ?4",
+            params![repo, tag, digest.to_string(), pushed_unix],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Deletes a manifest only if no tag names it. False otherwise.
+    pub fn registry_delete_untagged_manifest(&self, repo: &str, digest: &Digest) -> Result<bool> {
+        let n = self.conn().execute(
+            "DELETE FROM registry_manifests
+             WHERE repo = ?1 AND digest = ?2
+               AND NOT EXISTS (SELECT 1 FROM registry_tags WHERE repo = ?1 AND digest = ?2)",
+            params![repo, digest.to_string()],
+        )?;
+        Ok(n > 0)
+    }
+
     /// Links `digest` into `repo` if `from` has it (a cross-repository
     /// mount), in one statement so a collection cannot come in between.
     pub fn registry_mount_blob(&self, repo: &str, from: &str, digest: &Digest) -> Result<bool> {

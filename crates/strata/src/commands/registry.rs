@@ -68,8 +68,19 @@ pub(crate) fn serve(root: Option<PathBuf>, args: RegistryServeArgs) -> Result<Ex
 pub(crate) fn gc(root: Option<PathBuf>, args: RegistryGcArgs) -> Result<ExitCode> {
     let config = load_config(args.config.as_ref())?;
     let store = open_store(root, &config)?;
-    let report = store.registry_gc(config.gc_grace.as_secs() as i64, args.dry_run)?;
+    let (plan, report) = strata_registry::collect(&store, &config, args.dry_run)?;
     let mut out = std::io::stdout().lock();
+    let verb = if args.dry_run {
+        "would drop"
+    } else {
+        "dropped"
+    };
+    for (t, why) in &plan.tags {
+        writeln!(out, "{verb} tag {}:{} ({why})", t.repo, t.tag)?;
+    }
+    for (repo, d) in &plan.manifests {
+        writeln!(out, "{verb} manifest {repo}@{d} (untagged)")?;
+    }
     let verb = if args.dry_run {
         "would unlink"
     } else {
