@@ -48,8 +48,8 @@ async fn dispatch(State(reg): State<Registry>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let remote = req
         .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.to_string())
+        .get::<axum::extract::ConnectInfo<crate::tls::RemoteAddr>>()
+        .map(|c| c.0.0.to_string())
         .unwrap_or_default();
     let received = content_length(req.headers()).unwrap_or(0);
     let kind = route_kind(&path);
@@ -202,7 +202,7 @@ fn authorize(
                 .unwrap_or("localhost");
             let mut v = format!(
                 "Bearer realm=\"{}\",service=\"{}\"",
-                auth.realm(host, false),
+                auth.realm(host, reg.config().tls.is_some()),
                 auth.service()
             );
             if let Some(r) = repo {

@@ -15,6 +15,10 @@
 //! grace = "1h"                   # unreferenced uploads are kept this long
 //! interval = "0s"                # collect while serving (0: only `registry gc`)
 //!
+//! [tls]                          # serve HTTPS (PEM files)
+//! cert = "/etc/strata/registry.crt"
+//! key = "/etc/strata/registry.key"
+//!
 //! [auth]                         # without it the registry is open
 //! htpasswd = "/etc/strata/htpasswd"   # bcrypt (htpasswd -B)
 //! anonymous_pull = false
@@ -63,6 +67,8 @@ pub struct Config {
     pub auth: Option<std::sync::Arc<Auth>>,
     /// Retention policies, applied by `registry gc` and the GC interval.
     pub retention: Vec<crate::retention::Policy>,
+    /// Serve HTTPS with this certificate and key.
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 }
 
 impl Default for Config {
@@ -77,6 +83,7 @@ impl Default for Config {
             gc_interval: Duration::ZERO,
             auth: None,
             retention: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -100,6 +107,14 @@ struct FileConfig {
     auth: Option<AuthConfig>,
     #[serde(default)]
     retention: Vec<crate::retention::Policy>,
+    tls: Option<Tls>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tls {
+    cert: PathBuf,
+    key: PathBuf,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +168,11 @@ impl Config {
         }
         if let Some(t) = &f.gc.interval {
             c.gc_interval = duration("gc.interval", t)?;
+        }
+        if let Some(t) = f.tls {
+            let tls = crate::tls::server_config(&t.cert, &t.key)
+                .map_err(|e| ConfigError(e.to_string()))?;
+            c.tls = Some(tls);
         }
         if let Some(a) = f.auth {
             let auth = Auth::new(a).map_err(|e| ConfigError(e.to_string()))?;

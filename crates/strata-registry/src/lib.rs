@@ -31,6 +31,7 @@ pub mod error;
 pub mod metrics;
 pub mod path;
 pub mod retention;
+pub mod tls;
 mod upload;
 
 use std::sync::Arc;
@@ -99,12 +100,36 @@ impl Registry {
         api::router(self.clone())
     }
 
-    /// Serves on `listener` until `shutdown` resolves.
+    /// Serves on `listener` until `shutdown` resolves, over TLS when the
+    /// config has a certificate.
     pub async fn serve(
         &self,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.spawn_background();
+        match &self.inner.config.tls {
+            Some(tls) => {
+                let listener = tls::TlsListener::new(listener, tls.clone())?;
+                let app = self
+                    .router()
+                    .into_make_service_with_connect_info::<tls::RemoteAddr>();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            None => {
+                let app = self
+                    .router()
+                    .into_make_service_with_connect_info::<tls::RemoteAddr>();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        }
+    }
+
+    fn spawn_background(&self) {
         let reaper = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -124,11 +149,12 @@ impl Registry {
                 tick.tick().await;
                 loop {
                     tick.tick().await;
-                    let store = reg.store().clone();
-                    let grace = reg.config().gc_grace.as_secs() as i64;
-                    match tokio::task::spawn_blocking(move || store.registry_gc(grace, false)).await
-                    {
-                        Ok(Ok(r)) => tracing::info!(
+                    let r2 = reg.clone();
+                    let job = move || collect(r2.store(), r2.config(), false);
+                    match tokio::task::spawn_blocking(job).await {
+                        Ok(Ok((plan, r))) => tracing::info!(
+                            dropped_tags = plan.tags.len(),
+                            dropped_manifests = plan.manifests.len(),
                             unlinked = r.unlinked.len(),
                             removed = r.removed_blobs.len(),
                             freed = r.freed_bytes(),
@@ -140,11 +166,5 @@ impl Registry {
                 }
             });
         }
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
     }
 }

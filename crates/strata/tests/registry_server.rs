@@ -515,3 +515,82 @@ fn metrics_count_requests_and_the_access_log_can_be_json() {
     );
     assert!(put["timestamp"].is_string());
 }
+
+#[test]
+fn tls_serves_https_that_skopeo_trusts_with_the_ca_and_refuses_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |s: &str| dir.path().join(s).to_str().unwrap().to_owned();
+    run(Command::new("openssl").args([
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        &p("key.pem"),
+        "-out",
+        &p("cert.pem"),
+    ]));
+    let certs = dir.path().join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::copy(p("cert.pem"), certs.join("ca.crt")).unwrap();
+    let config = format!(
+        "[tls]\ncert = {:?}\nkey = {:?}\n",
+        p("cert.pem"),
+        p("key.pem")
+    );
+    let reg = StrataRegistry::start(BIN, Some(&config));
+
+    let a = cli_with("example/app:1");
+    let tar = a.scratch().join("app.oci.tar");
+    a.run(&[
+        "save",
+        "--format",
+        "oci",
+        "-o",
+        tar.to_str().unwrap(),
+        "example/app:1",
+    ])
+    .ok();
+    let dest = format!("docker://{}/tls/app:1", reg.host);
+    run(Command::new("skopeo").args([
+        "copy",
+        "--preserve-digests",
+        "--dest-cert-dir",
+        certs.to_str().unwrap(),
+        &format!("oci-archive:{}", tar.display()),
+        &dest,
+    ]));
+    let inspect =
+        run(Command::new("skopeo").args(["inspect", "--cert-dir", certs.to_str().unwrap(), &dest]));
+    let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    let digest = a
+        .run(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Descriptor.digest}}",
+            "example/app:1",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(v["Digest"], digest.trim());
+    // Without the CA the certificate is not trusted; plain HTTP gets nothing.
+    let out = Command::new("skopeo")
+        .args(["inspect", &dest])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("certificate"), "{err}");
+    let plain = reqwest::blocking::get(format!("http://{}/v2/", reg.host));
+    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+}
