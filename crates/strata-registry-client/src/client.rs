@@ -2,17 +2,22 @@
 //! distribution API calls pull and push need.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Instant, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::blocking::{RequestBuilder, Response};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RANGE, WWW_AUTHENTICATE};
 use strata_core::media_type::{DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST};
 use strata_core::{Digest, Reference};
 
 use crate::auth::{Credentials, DockerConfig};
+use crate::endpoint::{
+    self, DOCKER_CERTS_D, DOCKER_DAEMON_JSON, STRATA_CERTS_D, docker_insecure_registries,
+};
 use crate::error::{Error, Result};
+use crate::token_cache::{self, CacheKey, TokenCache};
 
 /// The manifest media types we accept, best first.
 const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
@@ -32,12 +37,29 @@ pub struct FetchedManifest {
 /// How the client reaches registries.
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
-    /// Hosts (`host[:port]`) spoken to over plain HTTP besides
-    /// `localhost`, `127.0.0.0/8` and `::1`.
+    /// Registries (`host[:port]`, a host, or a CIDR of IP addresses)
+    /// spoken to over plain HTTP besides `localhost`, `127.0.0.0/8` and
+    /// `::1`.
     pub insecure: Vec<String>,
     /// Docker's `config.json` to take credentials from (default:
     /// [`DockerConfig::default_path`]).
-    pub config: Option<std::path::PathBuf>,
+    pub config: Option<PathBuf>,
+    /// Directories of per-registry CA files, `<dir>/<host[:port]>/*.crt`,
+    /// trusted besides the system's roots for that registry.
+    pub certs_dirs: Vec<PathBuf>,
+}
+
+impl ClientOptions {
+    /// What Docker's daemon would use: `insecure-registries` of
+    /// [`DOCKER_DAEMON_JSON`], CA files under [`DOCKER_CERTS_D`] and
+    /// [`STRATA_CERTS_D`].
+    pub fn system() -> Result<ClientOptions> {
+        Ok(ClientOptions {
+            insecure: docker_insecure_registries(Path::new(DOCKER_DAEMON_JSON))?,
+            config: None,
+            certs_dirs: vec![DOCKER_CERTS_D.into(), STRATA_CERTS_D.into()],
+        })
+    }
 }
 
 /// A client for OCI distribution registries (blocking; safe to share
@@ -46,16 +68,61 @@ pub struct Client {
     http: reqwest::blocking::Client,
     options: ClientOptions,
     config: DockerConfig,
-    /// `Authorization` values by (registry, scope).
-    tokens: Mutex<HashMap<(String, String), String>>,
+    /// `Authorization` values by registry and scope set.
+    tokens: TokenCache,
+    /// The last challenge of each registry, to answer before being asked.
+    challenges: Mutex<HashMap<String, Challenge>>,
+    /// Held while an answer is worked out (one token request at a time).
+    authorizing: Mutex<()>,
+    /// HTTP clients by registry (those with CA files have their own).
+    per_host: Mutex<HashMap<String, reqwest::blocking::Client>>,
+}
+
+fn http_builder() -> reqwest::blocking::ClientBuilder {
+    reqwest::blocking::Client::builder()
+        .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
+        .timeout(None)
+}
+
+/// What a registry's `WWW-Authenticate` asks for.
+#[derive(Debug, Clone)]
+enum Challenge {
+    /// A token from `realm` (with `service`).
+    Bearer(HashMap<String, String>),
+    Basic,
+    Other(String),
+}
+
+/// A token server's answer.
+struct Token {
+    token: String,
+    expires_in: Option<u64>,
+    issued_at: Option<String>,
+}
+
+/// The scope `repository:REPO:ACTIONS`.
+pub(crate) fn repo_scope(repo: &str, actions: &str) -> String {
+    format!("repository:{repo}:{actions}")
+}
+
+/// The challenge of a 401.
+fn challenge_of(resp: &Response) -> Challenge {
+    let text = resp
+        .headers()
+        .get(WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match parse_bearer(text) {
+        Some(params) => Challenge::Bearer(params),
+        None if text.starts_with("Basic") => Challenge::Basic,
+        None => Challenge::Other(text.to_owned()),
+    }
 }
 
 impl Client {
     /// A client with `options`.
     pub fn new(options: ClientOptions) -> Result<Client> {
-        let http = reqwest::blocking::Client::builder()
-            .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
-            .timeout(None)
+        let http = http_builder()
             .build()
             .map_err(|e| Error::Http(format!("setting up HTTP: {e}")))?;
         let config = DockerConfig::load(
@@ -68,8 +135,33 @@ impl Client {
             http,
             config,
             options,
-            tokens: Mutex::new(HashMap::new()),
+            tokens: TokenCache::default(),
+            challenges: Mutex::new(HashMap::new()),
+            authorizing: Mutex::new(()),
+            per_host: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The HTTP client for `domain`.
+    /// The HTTP client for `domain`: one that also trusts the registry's
+    /// CA files when it has some, else the shared one.
+    pub(crate) fn http_for(&self, domain: &str) -> Result<reqwest::blocking::Client> {
+        let mut clients = self.per_host.lock().expect("per-host clients");
+        if let Some(c) = clients.get(domain) {
+            return Ok(c.clone());
+        }
+        let files = endpoint::ca_files(&self.options.certs_dirs, domain);
+        let http = if files.is_empty() {
+            self.http.clone()
+        } else {
+            tracing::debug!(domain, ?files, "trusting the registry's CA files");
+            http_builder()
+                .tls_certs_merge(endpoint::certificates(&files)?)
+                .build()
+                .map_err(|e| Error::Http(format!("setting up HTTPS for {domain}: {e}")))?
+        };
+        clients.insert(domain.to_owned(), http.clone());
+        Ok(http)
     }
 
     /// `scheme://host` for a registry domain: Docker Hub's API host for
@@ -78,56 +170,67 @@ impl Client {
         if domain == "docker.io" {
             return "https://registry-1.docker.io".into();
         }
-        let host = domain
-            .rsplit_once(':')
-            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
-            .map_or(domain, |(h, _)| h);
-        let plain = host == "localhost"
-            || host == "[::1]"
-            || host.starts_with("127.")
-            || self
-                .options
-                .insecure
-                .iter()
-                .any(|h| h == domain || h == host);
+        let plain = endpoint::plain_http(domain, &self.options.insecure);
         format!("{}://{domain}", if plain { "http" } else { "https" })
     }
 
-    /// Sends a request for repository `repo` of `domain`, answering one
-    /// challenge: Basic with the stored credentials, or Bearer with a
-    /// token for `repository:REPO:ACTIONS` (asked with the credentials
-    /// when there are some).
-    fn send(
+    /// Sends a request to `domain` needing `scopes` (`repository:REPO:ACTIONS`
+    /// each). A cached answer goes with the first try; when the registry
+    /// asked for credentials before, the answer is worked out first, so a
+    /// request with a body is normally sent once. A 401 is answered once:
+    /// Basic with the stored credentials, or Bearer with a token for the
+    /// scopes (asked with the credentials when there are some).
+    pub(crate) fn send(
         &self,
         domain: &str,
-        repo: &str,
-        actions: &str,
+        scopes: &[String],
         make: &dyn Fn(&reqwest::blocking::Client) -> RequestBuilder,
     ) -> Result<Response> {
-        let scope = format!("repository:{repo}:{actions}");
-        let key = (domain.to_owned(), scope.clone());
-        let cached = self.tokens.lock().expect("token cache").get(&key).cloned();
+        let key = CacheKey::new(domain, scopes);
+        let http = self.http_for(domain)?;
         let with_auth = |auth: &Option<String>| {
-            let req = make(&self.http);
+            let req = make(&http);
             match auth {
                 Some(a) => req.header(AUTHORIZATION, a),
                 None => req,
             }
         };
-        let resp = with_auth(&cached).send().map_err(Error::from_reqwest)?;
+        let known = self
+            .challenges
+            .lock()
+            .expect("challenges")
+            .get(domain)
+            .cloned();
+        let first = match self.tokens.get(&key, Instant::now()) {
+            Some(a) => Some(a),
+            None => match known {
+                Some(challenge) => Some(self.authorize(domain, &key, &challenge, scopes, None)?),
+                None => None,
+            },
+        };
+        let resp = with_auth(&first).send().map_err(Error::from_reqwest)?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return Ok(resp);
         }
-        let creds = self.config.credentials(domain)?;
-        let auth = self.answer(domain, &resp, creds.as_ref(), Some(&scope))?;
-        self.tokens
+        let challenge = challenge_of(&resp);
+        self.challenges
             .lock()
-            .expect("token cache")
-            .insert(key, auth.clone());
-        let resp = with_auth(&Some(auth)).send().map_err(Error::from_reqwest)?;
+            .expect("challenges")
+            .insert(domain.to_owned(), challenge.clone());
+        let auth = self.authorize(domain, &key, &challenge, scopes, first.as_deref())?;
+        let resp = with_auth(&Some(auth.clone()))
+            .send()
+            .map_err(Error::from_reqwest)?;
         if resp.status() == StatusCode::UNAUTHORIZED {
+            self.tokens.forget(&key, &auth);
+            let creds = self.config.credentials(domain)?;
+            let what = scopes
+                .iter()
+                .map(|s| s.strip_prefix("repository:").unwrap_or(s))
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(Error::Unauthorized(format!(
-                "{domain} refused access to {repo} ({actions}){}",
+                "{domain} refused access to {what}{}",
                 if creds.is_none() {
                     "; log in first"
                 } else {
@@ -138,49 +241,78 @@ impl Client {
         Ok(resp)
     }
 
-    /// The `Authorization` value that answers `resp`'s challenge.
-    fn answer(
+    /// The answer to `challenge` for `scopes`, from the cache or worked out
+    /// and cached. One thread at a time works answers out, and a thread
+    /// that waited takes what the one before it cached, unless that is the
+    /// `refused` value: so parallel transfers ask the token server once.
+    fn authorize(
         &self,
         domain: &str,
-        resp: &Response,
-        creds: Option<&Credentials>,
-        scope: Option<&str>,
+        key: &CacheKey,
+        challenge: &Challenge,
+        scopes: &[String],
+        refused: Option<&str>,
     ) -> Result<String> {
-        let challenge = resp
-            .headers()
-            .get(WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if let Some(params) = parse_bearer(challenge) {
-            return Ok(format!(
-                "Bearer {}",
-                self.fetch_token(&params, scope, creds)?
-            ));
+        let _one_at_a_time = self.authorizing.lock().expect("authorizing");
+        if let Some(a) = self.tokens.get(key, Instant::now())
+            && Some(a.as_str()) != refused
+        {
+            return Ok(a);
         }
-        match creds {
-            Some(c) if challenge.starts_with("Basic") => Ok(c.basic()),
-            Some(_) => Err(Error::Unauthorized(format!(
-                "{domain} asks for an unsupported authentication: {challenge:?}"
-            ))),
-            None => Err(Error::Unauthorized(format!(
-                "{domain} wants credentials; log in first"
-            ))),
-        }
+        let creds = self.config.credentials(domain)?;
+        let (auth, renew) = match challenge {
+            Challenge::Bearer(params) => {
+                let token = self.fetch_token(domain, params, scopes, creds.as_ref())?;
+                let renew = token_cache::renew_at(
+                    token.expires_in,
+                    token.issued_at.as_deref(),
+                    Instant::now(),
+                    SystemTime::now(),
+                );
+                (format!("Bearer {}", token.token), Some(renew))
+            }
+            Challenge::Basic => match &creds {
+                Some(c) => (c.basic(), None),
+                None => {
+                    return Err(Error::Unauthorized(format!(
+                        "{domain} wants credentials; log in first"
+                    )));
+                }
+            },
+            Challenge::Other(text) => {
+                return Err(Error::Unauthorized(format!(
+                    "{domain} asks for an unsupported authentication: {text:?}"
+                )));
+            }
+        };
+        self.tokens.put(key.clone(), auth.clone(), renew);
+        Ok(auth)
     }
 
     /// Checks `creds` against registry `domain` (`docker login`).
     pub fn check_login(&self, domain: &str, creds: &Credentials) -> Result<()> {
         let url = format!("{}/v2/", self.base_url(domain));
-        let resp = self.http.get(&url).send().map_err(Error::from_reqwest)?;
+        let http = self.http_for(domain)?;
+        let resp = http.get(&url).send().map_err(Error::from_reqwest)?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return match resp.status() {
                 s if s.is_success() => Ok(()),
                 s => Err(Error::Registry(format!("GET {url}: {s}"))),
             };
         }
-        let auth = self.answer(domain, &resp, Some(creds), None)?;
-        let resp = self
-            .http
+        let auth = match challenge_of(&resp) {
+            Challenge::Bearer(params) => format!(
+                "Bearer {}",
+                self.fetch_token(domain, &params, &[], Some(creds))?.token
+            ),
+            Challenge::Basic => creds.basic(),
+            Challenge::Other(text) => {
+                return Err(Error::Unauthorized(format!(
+                    "{domain} asks for an unsupported authentication: {text:?}"
+                )));
+            }
+        };
+        let resp = http
             .get(&url)
             .header(AUTHORIZATION, auth)
             .send()
@@ -194,25 +326,29 @@ impl Client {
         }
     }
 
+    /// A token for `scopes` from the realm of a Bearer challenge.
     fn fetch_token(
         &self,
+        domain: &str,
         challenge: &HashMap<String, String>,
-        scope: Option<&str>,
+        scopes: &[String],
         creds: Option<&Credentials>,
-    ) -> Result<String> {
+    ) -> Result<Token> {
         let realm = challenge
             .get("realm")
             .ok_or_else(|| Error::Unauthorized("a bearer challenge without a realm".into()))?;
-        let mut query: Vec<(&str, &str)> = Vec::new();
-        if let Some(scope) = scope {
-            query.push(("scope", scope));
-        }
+        let mut query: Vec<(&str, &str)> = scopes.iter().map(|s| ("scope", s.as_str())).collect();
         if let Some(service) = challenge.get("service") {
             query.push(("service", service));
         }
         let url = reqwest::Url::parse_with_params(realm, &query)
             .map_err(|e| Error::Unauthorized(format!("the token realm {realm:?}: {e}")))?;
-        let mut req = self.http.get(url);
+        let host = url.host_str().unwrap_or(domain).to_owned();
+        let host = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        };
+        let mut req = self.http_for(&host)?.get(url);
         if let Some(c) = creds {
             req = req.header(AUTHORIZATION, c.basic());
         }
@@ -227,16 +363,27 @@ impl Client {
             )));
         }
         #[derive(serde::Deserialize)]
-        struct Token {
+        struct Body {
             token: Option<String>,
             access_token: Option<String>,
+            expires_in: Option<u64>,
+            issued_at: Option<String>,
         }
         let body = resp.bytes().map_err(Error::from_reqwest)?;
-        let t: Token = serde_json::from_slice(&body)
+        let t: Body = serde_json::from_slice(&body)
             .map_err(|e| Error::Unauthorized(format!("the token server {realm} sent {e}")))?;
-        t.token
+        let token = t
+            .token
+            .filter(|t| !t.is_empty())
             .or(t.access_token)
-            .ok_or_else(|| Error::Unauthorized(format!("the token server {realm} sent no token")))
+            .ok_or_else(|| {
+                Error::Unauthorized(format!("the token server {realm} sent no token"))
+            })?;
+        Ok(Token {
+            token,
+            expires_in: t.expires_in,
+            issued_at: t.issued_at,
+        })
     }
 
     /// The manifest `reference` (a tag or `sha256:…`) of `name`'s
@@ -244,7 +391,7 @@ impl Client {
     pub fn manifest(&self, name: &Reference, reference: &str) -> Result<FetchedManifest> {
         let (domain, repo) = (name.domain(), name.path());
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base_url(domain));
-        let resp = self.send(domain, repo, "pull", &|h| {
+        let resp = self.send(domain, &[repo_scope(repo, "pull")], &|h| {
             h.get(&url).header(ACCEPT, MANIFEST_ACCEPT)
         })?;
         let resp = check(resp, &format!("{}:{reference}", name.name()))?;
@@ -297,7 +444,7 @@ impl Client {
     pub fn has_blob(&self, name: &Reference, digest: &Digest, actions: &str) -> Result<bool> {
         let (domain, repo) = (name.domain(), name.path());
         let url = format!("{}/v2/{repo}/blobs/{digest}", self.base_url(domain));
-        let resp = self.send(domain, repo, actions, &|h| h.head(&url))?;
+        let resp = self.send(domain, &[repo_scope(repo, actions)], &|h| h.head(&url))?;
         match resp.status() {
             s if s.is_success() => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
@@ -305,54 +452,51 @@ impl Client {
         }
     }
 
-    /// The blob's bytes as they arrive.
-    pub fn blob(&self, name: &Reference, digest: &Digest) -> Result<Response> {
+    /// The blob's bytes as they arrive, from byte `offset` on (a `Range`
+    /// request when not 0: the answer is a 206 from there, or a 200 with
+    /// the whole blob when the registry ignores ranges).
+    pub fn blob(&self, name: &Reference, digest: &Digest, offset: u64) -> Result<Response> {
         let (domain, repo) = (name.domain(), name.path());
         let url = format!("{}/v2/{repo}/blobs/{digest}", self.base_url(domain));
-        let resp = self.send(domain, repo, "pull", &|h| h.get(&url))?;
+        let resp = self.send(domain, &[repo_scope(repo, "pull")], &|h| {
+            let req = h.get(&url);
+            if offset > 0 {
+                req.header(RANGE, format!("bytes={offset}-"))
+            } else {
+                req
+            }
+        })?;
         check(resp, &format!("blob {digest} of {}", name.name()))
     }
 
-    /// Uploads blob `digest` of `size` bytes from `body` monolithically:
-    /// `POST` opens the session, `PUT ?digest=` sends the bytes.
-    pub fn upload_blob(
-        &self,
-        name: &Reference,
-        digest: &Digest,
-        size: u64,
-        body: impl Read + Send + 'static,
-    ) -> Result<()> {
+    /// Every tag of `name`'s repository (`tags/list`, following the
+    /// `Link` header's pages).
+    pub fn tags(&self, name: &Reference) -> Result<Vec<String>> {
         let (domain, repo) = (name.domain(), name.path());
         let base = self.base_url(domain);
-        let start = format!("{base}/v2/{repo}/blobs/uploads/");
-        let resp = self.send(domain, repo, "pull,push", &|h| h.post(&start))?;
-        if resp.status() != StatusCode::ACCEPTED {
-            return Err(registry_error(resp, "starting an upload"));
-        }
-        let location = resp
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| Error::Registry("an upload without a Location".into()))?;
-        let location = if location.starts_with('/') {
-            format!("{base}{location}")
-        } else {
-            location.to_owned()
-        };
-        let sep = if location.contains('?') { '&' } else { '?' };
-        let url = format!("{location}{sep}digest={digest}");
-        let body = Mutex::new(Some(body));
-        let resp = self.send(domain, repo, "pull,push", &|h| {
-            let req = h.put(&url).header(CONTENT_TYPE, "application/octet-stream");
-            match body.lock().expect("body").take() {
-                Some(b) => req.body(reqwest::blocking::Body::sized(b, size)),
-                None => req,
+        let mut url = format!("{base}/v2/{repo}/tags/list");
+        let mut tags = Vec::new();
+        loop {
+            let resp = self.send(domain, &[repo_scope(repo, "pull")], &|h| h.get(&url))?;
+            let resp = check(resp, &format!("the tags of {}", name.name()))?;
+            let next = resp
+                .headers()
+                .get(reqwest::header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            #[derive(serde::Deserialize)]
+            struct Body {
+                tags: Option<Vec<String>>,
             }
-        })?;
-        if resp.status() != StatusCode::CREATED {
-            return Err(registry_error(resp, &format!("uploading {digest}")));
+            let body: Body = serde_json::from_slice(&resp.bytes().map_err(Error::from_reqwest)?)
+                .map_err(|e| Error::Invalid(format!("the tag list of {}: {e}", name.name())))?;
+            tags.extend(body.tags.unwrap_or_default());
+            match next {
+                Some(n) if n.starts_with('/') => url = format!("{base}{n}"),
+                Some(n) => url = n,
+                None => return Ok(tags),
+            }
         }
-        Ok(())
     }
 
     /// Puts manifest `bytes` under `reference`; returns the digest the
@@ -367,7 +511,7 @@ impl Client {
         let (domain, repo) = (name.domain(), name.path());
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base_url(domain));
         let ours = Digest::sha256(&bytes);
-        let resp = self.send(domain, repo, "pull,push", &|h| {
+        let resp = self.send(domain, &[repo_scope(repo, "pull,push")], &|h| {
             h.put(&url)
                 .header(CONTENT_TYPE, media_type)
                 .body(bytes.clone())
@@ -402,6 +546,23 @@ fn parse_bearer(header: &str) -> Option<HashMap<String, String>> {
     Some(out)
 }
 
+/// The target of a `Link: <URL>; rel="next"` header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.trim().split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"")
+            .then(|| {
+                target
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+    })
+}
+
 /// A successful response, or the registry's error for `what`.
 fn check(resp: Response, what: &str) -> Result<Response> {
     match resp.status() {
@@ -414,7 +575,7 @@ fn check(resp: Response, what: &str) -> Result<Response> {
     }
 }
 
-fn registry_error(resp: Response, what: &str) -> Error {
+pub(crate) fn registry_error(resp: Response, what: &str) -> Error {
     let status = resp.status();
     let text = error_text(resp).unwrap_or_else(|| status.to_string());
     Error::Registry(format!("{what}: {text}"))
@@ -459,10 +620,20 @@ mod tests {
     }
 
     #[test]
+    fn next_links_parse() {
+        assert_eq!(
+            next_link(r#"</v2/a/tags/list?last=b&n=2>; rel="next""#).as_deref(),
+            Some("/v2/a/tags/list?last=b&n=2")
+        );
+        assert_eq!(next_link(r#"</v2/a/tags/list?last=b>; rel="prev""#), None);
+    }
+
+    #[test]
     fn loopback_and_insecure_hosts_use_plain_http() {
         let c = Client::new(ClientOptions {
             insecure: vec!["reg.lan:5000".into()],
             config: Some("/nonexistent/config.json".into()),
+            certs_dirs: Vec::new(),
         })
         .unwrap();
         assert_eq!(c.base_url("localhost:5000"), "http://localhost:5000");

@@ -37,6 +37,20 @@ impl Error {
             text.push_str(&format!(": {s}"));
             source = s.source();
         }
+        // Say it as Docker does, and where the registry's CA goes.
+        if text.contains("UnknownIssuer") {
+            let host = e.url().and_then(|u| {
+                Some(match u.port() {
+                    Some(p) => format!("{}:{p}", u.host_str()?),
+                    None => u.host_str()?.to_owned(),
+                })
+            });
+            text.push_str(&format!(
+                " (x509: certificate signed by unknown authority; trust its CA by putting it in {}/{}/ca.crt)",
+                crate::endpoint::DOCKER_CERTS_D,
+                host.as_deref().unwrap_or("<host:port>")
+            ));
+        }
         Error::Http(text)
     }
 }

@@ -16,16 +16,22 @@ pub struct Distribution {
 impl Distribution {
     /// Starts one; panics with its log if it does not answer `/v2/`.
     pub fn start() -> Distribution {
-        Distribution::start_with(None)
+        Distribution::start_with(None, None)
+    }
+
+    /// Starts one serving HTTPS with the PEM certificate and key at
+    /// `cert` and `key`.
+    pub fn start_with_tls(cert: &Path, key: &Path) -> Distribution {
+        Distribution::start_with(None, Some((cert, key)))
     }
 
     /// Starts one that wants Basic credentials `user`/`password`
     /// (htpasswd with bcrypt).
     pub fn start_with_htpasswd(user: &str, password: &str) -> Distribution {
-        Distribution::start_with(Some((user, password)))
+        Distribution::start_with(Some((user, password)), None)
     }
 
-    fn start_with(login: Option<(&str, &str)>) -> Distribution {
+    fn start_with(login: Option<(&str, &str)>, tls: Option<(&Path, &Path)>) -> Distribution {
         let dir = tempfile::Builder::new()
             .prefix("strata-distribution-")
             .tempdir()
@@ -40,6 +46,13 @@ impl Distribution {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.path().join("data").display()
         );
+        if let Some((cert, key)) = tls {
+            text.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                key.display()
+            ));
+        }
         if let Some((user, password)) = login {
             let hash = bcrypt::hash(password, 4).expect("bcrypt");
             let file = dir.path().join("htpasswd");

@@ -11,6 +11,8 @@
 //! - [`Pty`]: a pseudo-terminal, to play a user at a terminal.
 //! - [`Distribution`]: Debian's `docker-registry` on 127.0.0.1.
 //! - [`StrataRegistry`]: `strata registry serve` on 127.0.0.1.
+//! - [`HttpStub`]: a scripted HTTP server on 127.0.0.1 (token servers,
+//!   registries that cut a download short).
 //! - [`image_tree`]: the flattened file tree and config of a saved image,
 //!   for comparing what two tools built.
 #![deny(missing_docs)]
@@ -19,6 +21,7 @@ mod archive;
 mod cli;
 mod distribution;
 mod docker;
+mod http_stub;
 mod image_tree;
 mod pty;
 mod strata_registry;
@@ -28,6 +31,7 @@ pub use archive::{ArchiveImage, DockerArchive, Layout};
 pub use cli::{Cli, Output, redact};
 pub use distribution::Distribution;
 pub use docker::DockerDaemon;
+pub use http_stub::{HttpStub, StubReply, StubRequest};
 pub use image_tree::{ImageTree, TreeEntry, image_tree};
 pub use pty::Pty;
 pub use strata_registry::StrataRegistry;

@@ -89,6 +89,8 @@ pub(crate) enum Command {
     Pull(PullArgs),
     /// Upload an image to a registry.
     Push(PushArgs),
+    /// Copy an image between registries, OCI layouts, docker archives and the store (like skopeo copy).
+    Copy(CopyArgs),
     /// Authenticate to a registry.
     Login(LoginArgs),
     /// Log out from a registry.
@@ -543,6 +545,9 @@ pub(crate) struct VolumePruneArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PullArgs {
+    /// Download all tagged images in the repository.
+    #[arg(short, long)]
+    pub(crate) all_tags: bool,
     /// Set platform if server is multi-platform capable (os/arch[/variant]).
     #[arg(long)]
     pub(crate) platform: Option<String>,
@@ -558,14 +563,37 @@ pub(crate) struct PullArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PushArgs {
+    /// Push all tags of an image to the repository.
+    #[arg(short, long)]
+    pub(crate) all_tags: bool,
     /// Suppress verbose output.
     #[arg(short, long)]
     pub(crate) quiet: bool,
     /// Uploads at once.
     #[arg(long, default_value_t = 5)]
     pub(crate) max_concurrent_uploads: usize,
+    /// Upload each blob in chunks of this size (e.g. 5MB) instead of in one request.
+    #[arg(long, value_name = "SIZE", value_parser = chunk_size)]
+    pub(crate) chunk_size: Option<u64>,
     /// NAME[:TAG]
     pub(crate) name: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CopyArgs {
+    /// Copy a whole image index with every image in it (else one platform's image).
+    #[arg(short, long)]
+    pub(crate) all: bool,
+    /// The platform to take from an index (os/arch[/variant]; default: this host's).
+    #[arg(long)]
+    pub(crate) platform: Option<String>,
+    /// Suppress output.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// docker://HOST/REPO[:TAG|@DIGEST], oci:DIR[:NAME], docker-archive:FILE[:REF] or strata:REF
+    pub(crate) source: String,
+    /// The destination, in the same forms.
+    pub(crate) destination: String,
 }
 
 #[derive(Debug, Args)]
@@ -839,4 +867,13 @@ pub(crate) struct DfArgs {
     /// Format output using a custom template.
     #[arg(long)]
     pub(crate) format: Option<String>,
+}
+
+/// `--chunk-size`: a go-units size, at least one byte.
+fn chunk_size(s: &str) -> Result<u64, String> {
+    match crate::commands::builder_prune::parse_size(s) {
+        Ok(0) => Err("must be at least 1 byte".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }

@@ -11,7 +11,7 @@ use crate::output;
 
 /// go-units `RAMInBytes`: a number with an optional binary unit
 /// (`512`, `500MB`, `2GiB`, `1g`).
-fn parse_size(s: &str) -> Result<u64> {
+pub(crate) fn parse_size(s: &str) -> Result<u64> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))

@@ -8,32 +8,14 @@ use std::sync::Mutex;
 use anyhow::Result;
 use strata_core::{Platform, Reference};
 use strata_registry_client::{
-    Client, ClientOptions, Credentials, DockerConfig, Event, PullOptions, server_key,
+    Client, CopyEvent, CopyOptions, Credentials, DockerConfig, Location, PullOptions, PushOptions,
+    server_key,
 };
 use strata_store::Store;
 
-use crate::cli::{LoginArgs, LogoutArgs, PullArgs, PushArgs};
+use crate::cli::{CopyArgs, LoginArgs, LogoutArgs, PullArgs, PushArgs};
 use crate::commands::terminal;
-
-/// Prints one progress line, as Docker does without a terminal.
-fn printer(quiet: bool) -> impl Fn(Event) + Sync {
-    let out = Mutex::new(());
-    move |e: Event| {
-        if quiet {
-            return;
-        }
-        let (d, what) = match &e {
-            Event::AlreadyExists(d) => (d, "Already exists"),
-            Event::Downloading(d) => (d, "Pulling fs layer"),
-            Event::PullComplete(d) => (d, "Pull complete"),
-            Event::LayerAlreadyExists(d) => (d, "Layer already exists"),
-            Event::Pushing(d) => (d, "Preparing"),
-            Event::Pushed(d) => (d, "Pushed"),
-        };
-        let _guard = out.lock();
-        let _ = writeln!(std::io::stdout(), "{}: {what}", &d.hex()[..12]);
-    }
-}
+use crate::output::{Direction, TransferProgress};
 
 fn fail(message: impl std::fmt::Display) -> Result<ExitCode> {
     writeln!(std::io::stderr(), "Error response from daemon: {message}")?;
@@ -51,48 +33,85 @@ pub(crate) fn pull(store: &Store, args: PullArgs) -> Result<ExitCode> {
         Ok(r) => r,
         Err(e) => return fail(format!("invalid reference format: {e}")),
     };
-    let mut out = std::io::stdout().lock();
-    if reference.tag().is_none() && reference.digest().is_none() && !args.quiet {
-        writeln!(out, "Using default tag: latest")?;
+    let name_only = reference.tag().is_none() && reference.digest().is_none();
+    if args.all_tags && !name_only {
+        return usage("tag can't be used with --all-tags/-a");
     }
-    let reference = reference.with_default_tag();
+    if name_only && !args.all_tags && !args.quiet {
+        writeln!(std::io::stdout(), "Using default tag: latest")?;
+    }
     let platform = match args.platform.as_deref().map(str::parse::<Platform>) {
         None => None,
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => return fail(e),
     };
-    if !args.quiet {
-        let what = match (reference.digest(), reference.tag()) {
-            (Some(d), _) => d.to_string(),
-            (None, t) => t.unwrap_or("latest").to_owned(),
-        };
-        writeln!(out, "{what}: Pulling from {}", repo_path(&reference))?;
-    }
-    drop(out);
-    let client = Client::new(ClientOptions::default())?;
+    let client = Client::new(crate::env::client_options()?)?;
     let opts = PullOptions {
         platform,
         parallel: args.max_concurrent_downloads,
         limit: crate::env::expansion_limit()?,
     };
-    let pulled =
-        match strata_registry_client::pull(store, &client, &reference, &opts, &printer(args.quiet))
-        {
-            Ok(p) => p,
+    let (wanted, shown) = if args.all_tags {
+        let tags = match client.tags(&reference) {
+            Ok(t) => t,
             Err(e) => return fail(e),
         };
+        let wanted = tags
+            .iter()
+            .map(|t| reference.with_tag(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        (wanted, reference.clone())
+    } else {
+        let r = reference.with_default_tag();
+        (vec![r.clone()], r)
+    };
+    let mut updated = false;
+    for one in &wanted {
+        let progress = TransferProgress::new(Direction::Pull, args.quiet);
+        if !args.quiet {
+            let what = match (one.digest(), one.tag()) {
+                (Some(d), _) => d.to_string(),
+                (None, t) => t.unwrap_or("latest").to_owned(),
+            };
+            writeln!(std::io::stdout(), "{what}: Pulling from {}", repo_path(one))?;
+        }
+        let pulled = match strata_registry_client::pull(store, &client, one, &opts, &|e| {
+            progress.event(e)
+        }) {
+            Ok(p) => p,
+            // As Docker: with -a, a tag that fails is skipped.
+            Err(e) if args.all_tags => {
+                writeln!(
+                    std::io::stderr(),
+                    "Error pulling {}: {e}",
+                    one.familiar_string()
+                )?;
+                continue;
+            }
+            Err(e) => return fail(e),
+        };
+        updated |= pulled.updated;
+        if !args.quiet {
+            writeln!(std::io::stdout(), "Digest: {}", pulled.digest)?;
+        }
+    }
     let mut out = std::io::stdout().lock();
     if !args.quiet {
-        writeln!(out, "Digest: {}", pulled.digest)?;
-        let status = if pulled.updated {
+        let status = if updated {
             "Downloaded newer image for"
         } else {
             "Image is up to date for"
         };
-        writeln!(out, "Status: {status} {}", reference.familiar_string())?;
+        writeln!(out, "Status: {status} {}", shown.familiar_string())?;
     }
-    writeln!(out, "{}", full_string(&reference))?;
+    writeln!(out, "{}", full_string(&shown))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A usage error, as Docker's CLI words it.
+fn usage(message: &str) -> Result<ExitCode> {
+    writeln!(std::io::stderr(), "Error: {message}")?;
+    Ok(ExitCode::from(1))
 }
 
 /// `docker.io/library/busybox:latest`: the whole reference.
@@ -111,18 +130,45 @@ fn full_string(r: &Reference) -> String {
 
 pub(crate) fn push(store: &Store, args: PushArgs) -> Result<ExitCode> {
     let target = match Reference::parse_normalized(&args.name) {
-        Ok(r) => r.with_default_tag(),
+        Ok(r) => r,
         Err(e) => return fail(format!("invalid reference format: {e}")),
     };
-    let image = match store.resolve(&target.familiar_string()) {
-        Ok(i) => i,
-        Err(_) => {
-            return fail(format!(
-                "An image does not exist locally with the tag: {}",
-                target.trimmed().familiar_string()
-            ));
-        }
+    let name_only = target.tag().is_none() && target.digest().is_none();
+    if args.all_tags && !name_only {
+        return usage("tag can't be used with --all-tags/-a");
+    }
+    if name_only && !args.all_tags && !args.quiet {
+        writeln!(std::io::stdout(), "Using default tag: latest")?;
+    }
+    // Docker 20.10+: a bare name pushes `latest`; `-a` every local tag.
+    let targets: Vec<Reference> = if args.all_tags {
+        store
+            .names()?
+            .into_iter()
+            .filter(|n| n.is_tag() && n.reference.trimmed() == target)
+            .map(|n| n.reference)
+            .collect()
+    } else {
+        vec![target.clone().with_default_tag()]
     };
+    let mut images = Vec::new();
+    for t in &targets {
+        match store.resolve(&t.familiar_string()) {
+            Ok(i) => images.push(i),
+            Err(_) => {
+                return fail(format!(
+                    "An image does not exist locally with the tag: {}",
+                    t.trimmed().familiar_string()
+                ));
+            }
+        }
+    }
+    if images.is_empty() {
+        return fail(format!(
+            "An image does not exist locally with the tag: {}",
+            target.familiar_string()
+        ));
+    }
     if !args.quiet {
         writeln!(
             std::io::stdout(),
@@ -130,29 +176,86 @@ pub(crate) fn push(store: &Store, args: PushArgs) -> Result<ExitCode> {
             target.name()
         )?;
     }
-    let client = Client::new(ClientOptions::default())?;
-    let pushed = match strata_registry_client::push(
-        store,
-        &client,
-        &image,
-        &target,
-        args.max_concurrent_uploads,
-        &printer(args.quiet),
-    ) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
+    let client = Client::new(crate::env::client_options()?)?;
+    let opts = PushOptions {
+        parallel: args.max_concurrent_uploads,
+        chunk_size: args.chunk_size,
     };
-    let mut out = std::io::stdout().lock();
+    for (t, image) in targets.iter().zip(&images) {
+        let progress = TransferProgress::new(Direction::Push, args.quiet);
+        let pushed = match strata_registry_client::push(store, &client, image, t, &opts, &|e| {
+            progress.event(e)
+        }) {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        if !args.quiet {
+            writeln!(
+                std::io::stdout(),
+                "{}: digest: {} size: {}",
+                pushed.reference,
+                pushed.digest,
+                pushed.size
+            )?;
+        }
+    }
     if args.quiet {
-        writeln!(out, "{}", full_string(&target))?;
-    } else {
-        writeln!(
-            out,
-            "{}: digest: {} size: {}",
-            pushed.reference, pushed.digest, pushed.size
-        )?;
+        let shown = if args.all_tags {
+            target
+        } else {
+            target.with_default_tag()
+        };
+        writeln!(std::io::stdout(), "{}", full_string(&shown))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `copy SRC DST`, printing skopeo's lines.
+pub(crate) fn copy(store: &Store, args: CopyArgs) -> Result<ExitCode> {
+    let parse = |s: &str| s.parse::<Location>();
+    let (src, dst) = match (parse(&args.source), parse(&args.destination)) {
+        (Ok(s), Ok(d)) => (s, d),
+        (Err(e), _) | (_, Err(e)) => return usage(&e.to_string()),
+    };
+    let platform = match args.platform.as_deref().map(str::parse::<Platform>) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => return usage(&e.to_string()),
+    };
+    let quiet = args.quiet;
+    let say = |line: String| {
+        if !quiet {
+            let _ = writeln!(std::io::stdout(), "{line}");
+        }
+    };
+    say("Getting image source signatures".into());
+    let client = Client::new(crate::env::client_options()?)?;
+    let opts = CopyOptions {
+        all: args.all,
+        platform,
+        parallel: 3,
+        limit: crate::env::expansion_limit()?,
+    };
+    let out = Mutex::new(());
+    let progress = |e: CopyEvent| {
+        let _guard = out.lock();
+        say(match e {
+            CopyEvent::Images(n) => format!("Copying {n} images generated from {n} images in list"),
+            CopyEvent::Image(d, i, n) => format!("Copying image {d} ({i}/{n})"),
+            CopyEvent::Blob(d, false) => format!("Copying blob {d}"),
+            CopyEvent::Blob(d, true) => format!("Copying blob {d} skipped: already exists"),
+            CopyEvent::Config(d, false) => format!("Copying config {d}"),
+            CopyEvent::Config(d, true) => format!("Copying config {d} skipped: already exists"),
+            CopyEvent::WritingManifest => "Writing manifest to image destination".into(),
+        })
+    };
+    match strata_registry_client::copy(store, &client, &src, &dst, &opts, &progress) {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            writeln!(std::io::stderr(), "Error: copying {}: {e}", args.source)?;
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 /// The registry domain of a `login`/`logout` argument: Docker Hub by
@@ -240,7 +343,7 @@ pub(crate) fn login(args: LoginArgs) -> Result<ExitCode> {
         }
     };
     let creds = Credentials { username, secret };
-    let client = Client::new(ClientOptions::default())?;
+    let client = Client::new(crate::env::client_options()?)?;
     if let Err(e) = client.check_login(&domain, &creds) {
         return fail(e);
     }

@@ -2,7 +2,7 @@
 //! prints the result.
 
 mod build;
-mod builder_prune;
+pub(crate) mod builder_prune;
 mod containers;
 mod df;
 mod distribution;
@@ -18,7 +18,7 @@ mod rmi;
 mod run;
 mod save;
 mod tag;
-mod terminal;
+pub(crate) mod terminal;
 mod volume;
 
 use std::process::ExitCode;
@@ -188,6 +188,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         } => builder_prune::run(&open()?, a),
         Command::Pull(a) => distribution::pull(&open()?, a),
         Command::Push(a) => distribution::push(&open()?, a),
+        Command::Copy(a) => distribution::copy(&open()?, a),
         Command::Login(a) => distribution::login(a),
         Command::Logout(a) => distribution::logout(a),
         Command::Registry { .. } => unreachable!("handled above"),

@@ -4,10 +4,12 @@
 mod gojson;
 mod progress;
 mod table;
+mod transfer;
 
 pub(crate) use gojson::to_go_json_pretty;
 pub(crate) use progress::PlainProgress;
 pub(crate) use table::{FormatSpec, render};
+pub(crate) use transfer::{Direction, TransferProgress};
 
 use strata_core::Timestamp;
 
