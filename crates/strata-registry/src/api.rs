@@ -797,12 +797,22 @@ async fn get_blob(
     let len = if size == 0 { 0 } else { end - start + 1 };
     let mut r = if head {
         empty(StatusCode::OK)
-    } else if len <= SMALL_BLOB {
+    } else if len <= SMALL_BLOB && reg.config().s3.is_none() {
         let mut f = reg.store().open_blob(&d)?;
         let mut buf = vec![0u8; len as usize];
         std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start)).map_err(ApiError::internal)?;
         std::io::Read::read_exact(&mut f, &mut buf).map_err(ApiError::internal)?;
         Response::new(Body::from(buf))
+    } else if let Some(bucket) = &reg.config().s3 {
+        let body = if len == 0 {
+            Body::empty()
+        } else {
+            bucket
+                .body(&d, start, end)
+                .await
+                .map_err(ApiError::internal)?
+        };
+        Response::new(body)
     } else {
         let f = reg.store().open_blob(&d)?.into_parts().0;
         Response::new(file_body(f, start, len).await?)
@@ -1099,6 +1109,30 @@ async fn complete(reg: &Registry, repo: &str, id: &str, digest: &str) -> ApiResu
             ));
         }
     };
+    if let Some(bucket) = &reg.config().s3 {
+        let crate::upload::Session {
+            lease, mut writer, ..
+        } = session;
+        let size = writer.verify(&want).map_err(|e| match e {
+            strata_store::StoreError::DigestMismatch {
+                expected, actual, ..
+            } => ApiError::new(
+                Code::DigestInvalid,
+                format!("the upload's digest is {actual}, not {expected}"),
+            ),
+            e => ApiError::internal(e),
+        })?;
+        // Protected before it exists in the bucket, so a sweep keeps it.
+        lease.protect(&want)?;
+        bucket
+            .put_file(&want, writer.path(), size)
+            .await
+            .map_err(ApiError::internal)?;
+        reg.store().registry_link_blob(repo, &want, size)?;
+        drop(writer);
+        drop(lease);
+        return Ok(created_blob(repo, &want));
+    }
     let store = reg.store().clone();
     let repo_owned = repo.to_owned();
     let result = tokio::task::spawn_blocking(move || -> ApiResult<(Digest, u64)> {

@@ -7,6 +7,8 @@
 //! [storage]
 //! delete = true                  # DELETE of manifests, tags, blobs
 //! max_manifest_bytes = 4194304
+//! # s3 = { bucket = "registry", endpoint = "http://127.0.0.1:9000", prefix = "strata",
+//! #        access_key_id = "...", secret_access_key = "..." }   # blobs in a bucket
 //!
 //! [uploads]
 //! timeout = "24h"                # idle sessions are dropped
@@ -69,6 +71,8 @@ pub struct Config {
     pub retention: Vec<crate::retention::Policy>,
     /// Serve HTTPS with this certificate and key.
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// Keep blobs in an S3-compatible bucket instead of the store.
+    pub s3: Option<crate::s3::S3Blobs>,
 }
 
 impl Default for Config {
@@ -84,6 +88,7 @@ impl Default for Config {
             auth: None,
             retention: Vec::new(),
             tls: None,
+            s3: None,
         }
     }
 }
@@ -122,6 +127,7 @@ struct Tls {
 struct Storage {
     delete: Option<bool>,
     max_manifest_bytes: Option<usize>,
+    s3: Option<crate::s3::S3Config>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,6 +174,9 @@ impl Config {
         }
         if let Some(t) = &f.gc.interval {
             c.gc_interval = duration("gc.interval", t)?;
+        }
+        if let Some(s3) = &f.storage.s3 {
+            c.s3 = Some(crate::s3::S3Blobs::new(s3).map_err(|e| ConfigError(e.to_string()))?);
         }
         if let Some(t) = f.tls {
             let tls = crate::tls::server_config(&t.cert, &t.key)

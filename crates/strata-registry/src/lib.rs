@@ -31,6 +31,7 @@ pub mod error;
 pub mod metrics;
 pub mod path;
 pub mod retention;
+pub mod s3;
 pub mod tls;
 mod upload;
 
@@ -39,23 +40,50 @@ use std::sync::Arc;
 pub use config::Config;
 use strata_store::Store;
 
+/// Why a collection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] strata_store::StoreError),
+    /// The bucket.
+    #[error(transparent)]
+    S3(#[from] s3::S3Error),
+    /// The blocking task died.
+    #[error("garbage collection task: {0}")]
+    Task(String),
+}
+
 /// Retention then garbage collection, as `registry gc` and the server's
-/// GC interval run them. With `dry_run` nothing changes and the blob
-/// report is what collection would free now (before retention's drops).
-pub fn collect(
+/// GC interval run them (blobs in a bucket included). With `dry_run`
+/// nothing changes and the blob report is what collection would free now
+/// (before retention's drops).
+pub async fn collect(
     store: &Store,
     config: &Config,
     dry_run: bool,
-) -> strata_store::Result<(retention::Plan, strata_store::GcReport)> {
+) -> Result<(retention::Plan, strata_store::GcReport), CollectError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let plan = retention::plan(store, &config.retention, now)?;
-    if !dry_run {
-        retention::apply(store, &plan)?;
+    let (s, policies, grace) = (store.clone(), config.retention.clone(), config.gc_grace);
+    let (plan, mut report) = tokio::task::spawn_blocking(move || {
+        let plan = retention::plan(&s, &policies, now)?;
+        if !dry_run {
+            retention::apply(&s, &plan)?;
+        }
+        let report = s.registry_gc(grace.as_secs() as i64, dry_run)?;
+        Ok::<_, strata_store::StoreError>((plan, report))
+    })
+    .await
+    .map_err(|e| CollectError::Task(e.to_string()))??;
+    if let Some(bucket) = &config.s3 {
+        report
+            .removed_blobs
+            .extend(bucket.sweep(store, dry_run).await?);
+        report.removed_blobs.sort();
     }
-    let report = store.registry_gc(config.gc_grace.as_secs() as i64, dry_run)?;
     Ok((plan, report))
 }
 
@@ -149,10 +177,8 @@ impl Registry {
                 tick.tick().await;
                 loop {
                     tick.tick().await;
-                    let r2 = reg.clone();
-                    let job = move || collect(r2.store(), r2.config(), false);
-                    match tokio::task::spawn_blocking(job).await {
-                        Ok(Ok((plan, r))) => tracing::info!(
+                    match collect(reg.store(), reg.config(), false).await {
+                        Ok((plan, r)) => tracing::info!(
                             dropped_tags = plan.tags.len(),
                             dropped_manifests = plan.manifests.len(),
                             unlinked = r.unlinked.len(),
@@ -160,7 +186,6 @@ impl Registry {
                             freed = r.freed_bytes(),
                             "garbage collected"
                         ),
-                        Ok(Err(e)) => tracing::error!("garbage collection: {e}"),
                         Err(e) => tracing::error!("garbage collection: {e}"),
                     }
                 }

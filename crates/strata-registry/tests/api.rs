@@ -176,6 +176,14 @@ fn push_image(s: &Server, repo: &str, tag: &str, layer: &[u8]) -> (Digest, Vec<u
     (d, m)
 }
 
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
 /// Sends `request` as it is (clients normalise paths) and reads the answer.
 fn raw(s: &Server, request: &str) -> String {
     let mut tcp = std::net::TcpStream::connect(s.addr()).unwrap();
@@ -980,7 +988,7 @@ fn retention_keeps_the_last_n_protected_and_pulled_tags_and_what_they_need() {
             .unwrap()["tags"]
             .clone()
     };
-    let (plan, _) = strata_registry::collect(&s.store, &config, true).unwrap();
+    let (plan, _) = block_on(strata_registry::collect(&s.store, &config, true)).unwrap();
     let mut dropped: Vec<String> = plan
         .tags
         .iter()
@@ -1007,7 +1015,7 @@ fn retention_keeps_the_last_n_protected_and_pulled_tags_and_what_they_need() {
     );
 
     let blobs = s.blob_files();
-    strata_registry::collect(&s.store, &config, false).unwrap();
+    block_on(strata_registry::collect(&s.store, &config, false)).unwrap();
     assert_eq!(tags("ret/app"), serde_json::json!(["new1", "new2", "v1"]));
     assert_eq!(tags("stale/app"), serde_json::json!(["y"]));
     assert_eq!(

@@ -56,6 +56,28 @@ impl BlobWriter {
         Ok(fs_err::read(&self.path)?)
     }
 
+    /// Flushes and checks what was written against `expected` without
+    /// moving it into the store: for callers that keep the bytes elsewhere
+    /// (a registry on object storage). The partial file stays at
+    /// [`BlobWriter::path`] until the writer is dropped.
+    pub fn verify(&mut self, expected: &Digest) -> Result<u64> {
+        self.file.flush()?;
+        let digest = self.current_digest();
+        if digest != *expected {
+            return Err(StoreError::DigestMismatch {
+                what: format!("blob {expected}"),
+                expected: expected.clone(),
+                actual: digest,
+            });
+        }
+        Ok(self.hasher.len())
+    }
+
+    /// Where the partial file is.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     /// True when nothing was written.
     pub fn is_empty(&self) -> bool {
         self.hasher.is_empty()

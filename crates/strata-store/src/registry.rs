@@ -376,6 +376,37 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Every blob a registry repository links or a live operation has
+    /// protected: what a registry keeping its blobs outside the store
+    /// must not delete.
+    pub fn registry_kept_blobs(&self) -> Result<std::collections::BTreeSet<Digest>> {
+        let conn = self.conn();
+        let mut out = std::collections::BTreeSet::new();
+        {
+            let mut stmt = conn.prepare("SELECT DISTINCT digest FROM registry_blobs")?;
+            for d in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                out.insert(parse_digest(&d?)?);
+            }
+        }
+        let mut stmt = conn.prepare(
+            "SELECT l.pid, l.pid_start, b.digest FROM lease_blobs b JOIN leases l ON l.id = b.lease",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (pid, start, d) = row?;
+            if crate::lease::owner_alive(pid, start) {
+                out.insert(parse_digest(&d)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Links `digest` into `repo` if `from` has it (a cross-repository
     /// mount), in one statement so a collection cannot come in between.
     pub fn registry_mount_blob(&self, repo: &str, from: &str, digest: &Digest) -> Result<bool> {

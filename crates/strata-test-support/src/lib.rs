@@ -11,6 +11,7 @@
 //! - [`Pty`]: a pseudo-terminal, to play a user at a terminal.
 //! - [`Distribution`]: Debian's `docker-registry` on 127.0.0.1.
 //! - [`StrataRegistry`]: `strata registry serve` on 127.0.0.1.
+//! - [`S3Server`]: moto's S3 server on 127.0.0.1.
 //! - [`HttpStub`]: a scripted HTTP server on 127.0.0.1 (token servers,
 //!   registries that cut a download short).
 //! - [`image_tree`]: the flattened file tree and config of a saved image,
@@ -23,6 +24,7 @@ mod distribution;
 mod docker;
 mod http_stub;
 mod image_tree;
+mod moto;
 mod pty;
 mod strata_registry;
 mod tarball;
@@ -33,6 +35,7 @@ pub use distribution::Distribution;
 pub use docker::DockerDaemon;
 pub use http_stub::{HttpStub, StubReply, StubRequest};
 pub use image_tree::{ImageTree, TreeEntry, image_tree};
+pub use moto::S3Server;
 pub use pty::Pty;
 pub use strata_registry::StrataRegistry;
 pub use tarball::{TarBuilder, busybox_full_rootfs, busybox_rootfs, gzip};

@@ -594,3 +594,90 @@ fn tls_serves_https_that_skopeo_trusts_with_the_ca_and_refuses_without() {
     let plain = reqwest::blocking::get(format!("http://{}/v2/", reg.host));
     assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
 }
+
+#[test]
+fn s3_storage_keeps_layers_in_the_bucket_once_and_gc_sweeps_it_needs_moto() {
+    let s3 = strata_test_support::S3Server::start("reg");
+    let config = format!(
+        "[storage]\ns3 = {{ bucket = \"reg\", endpoint = \"{}\", prefix = \"strata\", \
+         access_key_id = \"test\", secret_access_key = \"test\" }}\n[gc]\ngrace = \"0s\"\n",
+        s3.endpoint
+    );
+    let reg = StrataRegistry::start(BIN, Some(&config));
+    let name = format!("{}/s3/app:1", reg.host);
+    let a = cli_with(&name);
+    a.run(&["push", &name]).ok();
+    let other = format!("{}/s3/copy:1", reg.host);
+    a.run(&["tag", &name, &other]).ok();
+    a.run(&["push", &other]).ok();
+    let keys = s3.keys("reg");
+    // The layer and the config, once each for two repositories.
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys.iter().all(|k| k.starts_with("strata/blobs/sha256/")),
+        "{keys:?}"
+    );
+    // Only the manifest is in the local store.
+    assert_eq!(reg.blob_files(), 1);
+
+    let b = Cli::new(BIN);
+    b.run(&["pull", &name]).ok();
+    assert_eq!(image_id(&b, &name), image_id(&a, &name));
+    let layer = keys
+        .iter()
+        .map(|k| k.rsplit('/').next().unwrap())
+        .find(|h| {
+            let r =
+                reqwest::blocking::get(format!("http://{}/v2/s3/app/blobs/sha256:{h}", reg.host))
+                    .unwrap();
+            r.content_length().unwrap_or(0) > 100_000
+        });
+    let layer = layer.expect("the layer");
+    let r = reqwest::blocking::Client::new()
+        .get(format!(
+            "http://{}/v2/s3/app/blobs/sha256:{layer}",
+            reg.host
+        ))
+        .header("range", "bytes=10-19")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 206);
+    assert_eq!(r.bytes().unwrap().len(), 10);
+
+    // An orphan goes to the bucket, and GC takes it out again.
+    let data = b"orphan in the bucket";
+    let d = format!("sha256:{}", sha256_hex(data));
+    let status = reqwest::blocking::Client::new()
+        .post(format!(
+            "http://{}/v2/s3/app/blobs/uploads/?digest={d}",
+            reg.host
+        ))
+        .body(data.to_vec())
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 201);
+    assert_eq!(s3.keys("reg").len(), 3);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let cfg = reg.dir().join("config.toml");
+    let out = Command::new(BIN)
+        .args([
+            "--root",
+            reg.store().to_str().unwrap(),
+            "registry",
+            "gc",
+            "--config",
+        ])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("deleted {d} (20B)")), "{stdout}");
+    assert_eq!(s3.keys("reg").len(), 2);
+    b.run(&["pull", &other]).ok();
+}

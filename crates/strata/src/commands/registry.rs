@@ -68,7 +68,11 @@ pub(crate) fn serve(root: Option<PathBuf>, args: RegistryServeArgs) -> Result<Ex
 pub(crate) fn gc(root: Option<PathBuf>, args: RegistryGcArgs) -> Result<ExitCode> {
     let config = load_config(args.config.as_ref())?;
     let store = open_store(root, &config)?;
-    let (plan, report) = strata_registry::collect(&store, &config, args.dry_run)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (plan, report) =
+        runtime.block_on(strata_registry::collect(&store, &config, args.dry_run))?;
     let mut out = std::io::stdout().lock();
     let verb = if args.dry_run {
         "would drop"
