@@ -1043,3 +1043,83 @@ fn retention_keeps_the_last_n_protected_and_pulled_tags_and_what_they_need() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[test]
+fn requests_without_or_with_wrong_credentials_get_the_spec_errors_and_store_nothing() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("htpasswd");
+    let hash = bcrypt::hash("pw", 4).unwrap();
+    std::fs::write(&file, format!("alice:{hash}\nbob:{hash}\n")).unwrap();
+    let config = Config::from_toml(&format!(
+        "[auth]\nhtpasswd = {:?}\n[[auth.rule]]\nrepos = \"**\"\nsubjects = [\"alice\"]\nactions = [\"pull\", \"push\"]\n\
+         [[auth.rule]]\nrepos = \"**\"\nsubjects = [\"bob\"]\nactions = [\"pull\"]\n",
+        file.to_str().unwrap()
+    ))
+    .unwrap();
+    let s = Server::start_with(config);
+    let c = client();
+    let basic = |u: &str, p: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+        )
+    };
+    let up = s.url("/v2/sec/blobs/uploads/?digest=sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    let r = c.post(&up).body(b"hello".to_vec()).send().unwrap();
+    assert_eq!(
+        header(&r, "www-authenticate"),
+        "Basic realm=\"strata-registry\""
+    );
+    let (st, code_) = code(r);
+    assert_eq!(
+        (st, code_.as_str()),
+        (StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+    );
+    let (st, code_) = code(
+        c.post(&up)
+            .header("authorization", basic("alice", "wrong"))
+            .body(b"hello".to_vec())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (st, code_.as_str()),
+        (StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+    );
+    let (st, code_) = code(
+        c.post(&up)
+            .header("authorization", basic("bob", "pw"))
+            .body(b"hello".to_vec())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((st, code_.as_str()), (StatusCode::FORBIDDEN, "DENIED"));
+    let (st, code_) = code(
+        c.get(s.url("/v2/sec/manifests/latest"))
+            .header("authorization", "Bearer forged.token.here")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (st, code_.as_str()),
+        (StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+    );
+    assert_eq!(s.blob_files(), 0);
+    assert_eq!(s.partial_files(), 0);
+    let r = c
+        .post(&up)
+        .header("authorization", basic("alice", "pw"))
+        .body(b"hello".to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = c
+        .head(s.url(
+            "/v2/sec/blobs/sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+        ))
+        .header("authorization", basic("bob", "pw"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
