@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use strata_core::{Descriptor, Digest, Reference};
@@ -87,24 +87,29 @@ pub fn push(
             inner: file,
             sent: sent.clone(),
         };
-        let done = AtomicBool::new(false);
-        // The body must be 'static for reqwest: a watcher reports its count.
+        // The body must be 'static for reqwest: a watcher reports its count
+        // every 100 ms and stops the moment the upload returns (the sender
+        // is dropped), so a small blob does not wait out a tick.
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let uploaded = std::thread::scope(|s| {
             if is_layer {
-                s.spawn(|| {
+                let sent = &sent;
+                let progress = &progress;
+                s.spawn(move || {
                     let mut last = 0;
-                    while !done.load(Ordering::SeqCst) {
+                    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                        stopped.recv_timeout(Duration::from_millis(100))
+                    {
                         let now = sent.load(Ordering::SeqCst);
                         if now != last {
                             progress(Event::Progress(d.clone(), now, size));
                             last = now;
                         }
-                        std::thread::sleep(Duration::from_millis(100));
                     }
                 });
             }
             let res = client.upload_blob(target, d, size, body, &upload);
-            done.store(true, Ordering::SeqCst);
+            drop(stop);
             res
         })?;
         match uploaded {
