@@ -18,7 +18,8 @@ target=${CARGO_TARGET_DIR:-$here/target}
 export STRATA=$target/release/strata
 [ -f "$bench/base/busybox-local.docker.tar" ] || "$bench/make-bases.sh"
 items=("$@")
-"$bench/run.sh" docker-buildkit "${items[@]}"
+# SKIP_DOCKER=1 reuses Docker's figures already in $BENCH_RESULTS.
+[ "${SKIP_DOCKER:-0}" = 1 ] || "$bench/run.sh" docker-buildkit "${items[@]}"
 "$bench/run.sh" strata "${items[@]}"
 python3 - "$BENCH_RESULTS" <<'PY'
 import json, sys, pathlib
@@ -34,7 +35,7 @@ def load(tool):
 d, s = load("docker-buildkit"), load("strata")
 print(f"{'item':12} {'metric':20} {'docker':>8} {'strata':>8} {'ratio':>6}")
 for (item, metric), r in sorted(s.items()):
-    if metric not in ("cold_build_s", "warm_build_s", "incremental_build_s") or (item, metric) not in d:
+    if metric not in ("cold_build_s", "warm_build_s", "incremental_build_s", "push_s", "pull_s", "save_s") or (item, metric) not in d:
         continue
     dv, sv = d[(item, metric)].get("value"), r.get("value")
     if isinstance(dv, (int, float)) and isinstance(sv, (int, float)) and dv:

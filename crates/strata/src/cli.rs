@@ -95,6 +95,8 @@ pub(crate) enum Command {
     Login(LoginArgs),
     /// Log out from a registry.
     Logout(LogoutArgs),
+    /// Show each layer's size and command, wasted space and efficiency (like dive).
+    Analyze(AnalyzeArgs),
     /// Run or maintain an OCI registry server over the store.
     Registry {
         #[command(subcommand)]
@@ -630,6 +632,30 @@ pub(crate) struct ShimArgs {
     /// The terminal's size at start: ROWS,COLS.
     #[arg(long)]
     pub(crate) console_size: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AnalyzeArgs {
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub(crate) format: String,
+    /// How many wasted paths and largest files to list.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) top: usize,
+    /// Check the rules below and exit 1 if one fails (dive's CI mode).
+    #[arg(long)]
+    pub(crate) ci: bool,
+    /// Lowest efficiency allowed, a ratio (0-1) or "disabled".
+    #[arg(long, default_value = "0.9", value_name = "RATIO")]
+    pub(crate) lowest_efficiency: String,
+    /// Most wasted bytes allowed (e.g. 20MB) or "disabled".
+    #[arg(long, default_value = "disabled", value_name = "SIZE")]
+    pub(crate) highest_wasted_bytes: String,
+    /// Most wasted bytes allowed relative to the bytes layers after the base add, a ratio or "disabled".
+    #[arg(long, default_value = "0.1", value_name = "RATIO")]
+    pub(crate) highest_user_wasted_percent: String,
+    /// The image.
+    pub(crate) image: String,
 }
 
 #[derive(Debug, Subcommand)]

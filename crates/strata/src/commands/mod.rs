@@ -1,6 +1,7 @@
 //! One file per command; each turns parsed arguments into store calls and
 //! prints the result.
 
+mod analyze;
 mod build;
 pub(crate) mod builder_prune;
 mod containers;
@@ -191,6 +192,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Copy(a) => distribution::copy(&open()?, a),
         Command::Login(a) => distribution::login(a),
         Command::Logout(a) => distribution::logout(a),
+        Command::Analyze(a) => analyze::run(&open()?, a),
         Command::Registry { .. } => unreachable!("handled above"),
     }
 }
