@@ -315,6 +315,14 @@ fn scan(store: &Store, layer: &Descriptor, limit: ExpansionLimit) -> Result<Laye
             Compression::sniff(&head[..n])
         }
     };
+    if compression == Compression::None {
+        // The blob's digest, checked as it arrived, is the diff ID.
+        return Ok(strata_store::scan_verified_tar(
+            store.open_blob(&layer.digest)?,
+            &layer.digest,
+            &layer.digest.to_string(),
+        )?);
+    }
     Ok(scan_layer(
         store.open_blob(&layer.digest)?,
         compression,

@@ -57,7 +57,7 @@ pub use error::{Result, StoreError};
 pub use gc::GcReport;
 pub use images::{ImageRecord, LayerInfo, MovedName, NameRecord, NewImage};
 pub use import::ImportOptions;
-pub use layer::{LayerScan, scan_layer};
+pub use layer::{LayerScan, scan_layer, scan_verified_tar};
 pub use layout::{LAYOUT_VERSION, Layout};
 pub use lease::{Lease, process_start};
 pub use manage::{DeleteRecord, PruneReport};
