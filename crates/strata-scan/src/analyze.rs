@@ -143,7 +143,7 @@ impl Replay {
     }
 }
 
-fn normalize(p: &str) -> String {
+pub(crate) fn normalize(p: &str) -> String {
     let p = p.trim_start_matches("./").trim_start_matches('/');
     p.trim_end_matches('/').to_owned()
 }

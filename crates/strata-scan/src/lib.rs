@@ -4,8 +4,12 @@
 //!   later layer overwrites or deletes (they still ship in the image), an
 //!   efficiency score and the largest paths, like dive; read from the
 //!   stored layers in one streaming pass each, nothing unpacked.
+//! - [`secrets`]: private keys, cloud credentials and tokens in layer
+//!   files (deleted ones included), the config's `Env` and the history.
 #![deny(missing_docs)]
 
 pub mod analyze;
+pub mod secrets;
 
 pub use analyze::{Analysis, AnalyzeError, LayerReport, PathWaste, analyze};
+pub use secrets::{Finding, Location, SecretReport, Severity, scan_secrets};

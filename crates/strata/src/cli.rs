@@ -97,6 +97,8 @@ pub(crate) enum Command {
     Logout(LogoutArgs),
     /// Show each layer's size and command, wasted space and efficiency (like dive).
     Analyze(AnalyzeArgs),
+    /// Scan an image (today: --secrets).
+    Scan(ScanArgs),
     /// Run or maintain an OCI registry server over the store.
     Registry {
         #[command(subcommand)]
@@ -632,6 +634,18 @@ pub(crate) struct ShimArgs {
     /// The terminal's size at start: ROWS,COLS.
     #[arg(long)]
     pub(crate) console_size: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// Look for private keys, credentials and tokens in files (deleted ones too), Env and history.
+    #[arg(long)]
+    pub(crate) secrets: bool,
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub(crate) format: String,
+    /// The image.
+    pub(crate) image: String,
 }
 
 #[derive(Debug, Args)]

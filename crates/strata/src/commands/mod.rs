@@ -18,6 +18,7 @@ mod registry;
 mod rmi;
 mod run;
 mod save;
+mod scan;
 mod tag;
 pub(crate) mod terminal;
 mod volume;
@@ -193,6 +194,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Login(a) => distribution::login(a),
         Command::Logout(a) => distribution::logout(a),
         Command::Analyze(a) => analyze::run(&open()?, a),
+        Command::Scan(a) => scan::run(&open()?, a),
         Command::Registry { .. } => unreachable!("handled above"),
     }
 }
