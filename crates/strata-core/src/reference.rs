@@ -371,7 +371,9 @@ fn go_to_lower(s: &str) -> String {
     out
 }
 
-fn is_component(c: &str) -> bool {
+/// Whether `c` is one component of a repository path: lowercase
+/// alphanumerics joined by `.`, `_`, `__` or runs of `-`.
+pub fn is_component(c: &str) -> bool {
     let b = c.as_bytes();
     let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
     if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
@@ -446,7 +448,8 @@ fn is_domain(d: &str) -> bool {
         })
 }
 
-fn is_tag(t: &str) -> bool {
+/// Whether `t` is a valid tag: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+pub fn is_tag(t: &str) -> bool {
     let word = |x: u8| x.is_ascii_alphanumeric() || x == b'_';
     let b = t.as_bytes();
     !b.is_empty()

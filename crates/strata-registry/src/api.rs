@@ -1113,15 +1113,7 @@ async fn complete(reg: &Registry, repo: &str, id: &str, digest: &str) -> ApiResu
         let crate::upload::Session {
             lease, mut writer, ..
         } = session;
-        let size = writer.verify(&want).map_err(|e| match e {
-            strata_store::StoreError::DigestMismatch {
-                expected, actual, ..
-            } => ApiError::new(
-                Code::DigestInvalid,
-                format!("the upload's digest is {actual}, not {expected}"),
-            ),
-            e => ApiError::internal(e),
-        })?;
+        let size = writer.verify(&want).map_err(upload_digest_error)?;
         // Protected before it exists in the bucket, so a sweep keeps it.
         lease.protect(&want)?;
         bucket
@@ -1137,15 +1129,9 @@ async fn complete(reg: &Registry, repo: &str, id: &str, digest: &str) -> ApiResu
     let repo_owned = repo.to_owned();
     let result = tokio::task::spawn_blocking(move || -> ApiResult<(Digest, u64)> {
         let crate::upload::Session { lease, writer, .. } = session;
-        let (d, size) = writer.commit(&lease, Some(&want)).map_err(|e| match e {
-            strata_store::StoreError::DigestMismatch {
-                expected, actual, ..
-            } => ApiError::new(
-                Code::DigestInvalid,
-                format!("the upload's digest is {actual}, not {expected}"),
-            ),
-            e => ApiError::internal(e),
-        })?;
+        let (d, size) = writer
+            .commit(&lease, Some(&want))
+            .map_err(upload_digest_error)?;
         store.registry_link_blob(&repo_owned, &d, size)?;
         drop(lease);
         Ok((d, size))
@@ -1153,6 +1139,20 @@ async fn complete(reg: &Registry, repo: &str, id: &str, digest: &str) -> ApiResu
     .await
     .map_err(ApiError::internal)??;
     Ok(created_blob(repo, &result.0))
+}
+
+/// A finished upload whose bytes do not have the digest named is the
+/// client's mistake (`DIGEST_INVALID`); anything else is ours.
+fn upload_digest_error(e: strata_store::StoreError) -> ApiError {
+    match e {
+        strata_store::StoreError::DigestMismatch {
+            expected, actual, ..
+        } => ApiError::new(
+            Code::DigestInvalid,
+            format!("the upload's digest is {actual}, not {expected}"),
+        ),
+        e => ApiError::internal(e),
+    }
 }
 
 async fn upload_status(reg: &Registry, repo: &str, id: &str) -> ApiResult<Response> {
