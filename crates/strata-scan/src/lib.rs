@@ -4,11 +4,14 @@
 //!   later layer overwrites or deletes (they still ship in the image), an
 //!   efficiency score and the largest paths, like dive; read from the
 //!   stored layers in one streaming pass each, nothing unpacked.
+//! - [`lint`]: Dockerfile lint on the builder's own parser: hadolint's and
+//!   BuildKit's rules plus strata's, with inline and config suppression.
 //! - [`secrets`]: private keys, cloud credentials and tokens in layer
 //!   files (deleted ones included), the config's `Env` and the history.
 #![deny(missing_docs)]
 
 pub mod analyze;
+pub mod lint;
 pub mod secrets;
 
 pub use analyze::{Analysis, AnalyzeError, LayerReport, PathWaste, analyze};

@@ -99,6 +99,8 @@ pub(crate) enum Command {
     Analyze(AnalyzeArgs),
     /// Scan an image (today: --secrets).
     Scan(ScanArgs),
+    /// Lint a Dockerfile (hadolint's and BuildKit's rules, on the builder's parser).
+    Lint(LintArgs),
     /// Run or maintain an OCI registry server over the store.
     Registry {
         #[command(subcommand)]
@@ -634,6 +636,27 @@ pub(crate) struct ShimArgs {
     /// The terminal's size at start: ROWS,COLS.
     #[arg(long)]
     pub(crate) console_size: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// The Dockerfile (- for stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
+    pub(crate) format: String,
+    /// Switch a rule off (id or alias); repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub(crate) ignore: Vec<String>,
+    /// Exit 1 when a finding is at this level or worse: error, warning, info (default), style or none.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) failure_threshold: Option<String>,
+    /// A TOML config (default .strata-lint.toml beside the Dockerfile): ignore = [...], [levels], failure-threshold.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// The Dockerfile, as hadolint takes it (instead of -f).
+    pub(crate) path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

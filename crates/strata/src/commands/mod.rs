@@ -11,6 +11,7 @@ mod history;
 mod images;
 mod import;
 mod inspect;
+mod lint;
 mod load;
 mod prune;
 mod ps;
@@ -46,6 +47,9 @@ pub(crate) fn confirm(prompt: &str) -> Result<bool> {
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Lint(a) = cli.command {
+        return lint::run(a);
+    }
     if let Command::Registry { command } = cli.command {
         return match command {
             RegistryCommand::Serve(a) => registry::serve(cli.root, a),
@@ -195,6 +199,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Logout(a) => distribution::logout(a),
         Command::Analyze(a) => analyze::run(&open()?, a),
         Command::Scan(a) => scan::run(&open()?, a),
-        Command::Registry { .. } => unreachable!("handled above"),
+        Command::Registry { .. } | Command::Lint(_) => unreachable!("handled above"),
     }
 }
