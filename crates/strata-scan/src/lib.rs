@@ -6,12 +6,15 @@
 //!   stored layers in one streaming pass each, nothing unpacked.
 //! - [`lint`]: Dockerfile lint on the builder's own parser: hadolint's and
 //!   BuildKit's rules plus strata's, with inline and config suppression.
+//! - [`sbom`]: Debian, Alpine, Python and Node packages with the layer
+//!   that added each, as a table, SPDX 2.3 or CycloneDX 1.6 JSON.
 //! - [`secrets`]: private keys, cloud credentials and tokens in layer
 //!   files (deleted ones included), the config's `Env` and the history.
 #![deny(missing_docs)]
 
 pub mod analyze;
 pub mod lint;
+pub mod sbom;
 pub mod secrets;
 
 pub use analyze::{Analysis, AnalyzeError, LayerReport, PathWaste, analyze};

@@ -370,7 +370,7 @@ pub fn scan_secrets(
 
 /// For each layer, the paths (and directories, as `dir/`) that later
 /// layers put or delete.
-fn later_paths(
+pub(crate) fn later_paths(
     store: &Store,
     layers: &[Digest],
     warnings: &mut Vec<String>,
@@ -418,7 +418,7 @@ fn later_paths(
     Ok(out)
 }
 
-fn hidden_by(later: &BTreeSet<String>, path: &str) -> bool {
+pub(crate) fn hidden_by(later: &BTreeSet<String>, path: &str) -> bool {
     if later.contains(path) {
         return true;
     }

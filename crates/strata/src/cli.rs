@@ -99,6 +99,8 @@ pub(crate) enum Command {
     Analyze(AnalyzeArgs),
     /// Scan an image (today: --secrets).
     Scan(ScanArgs),
+    /// List the packages in an image (OS and language packages) with the layer that added each.
+    Sbom(SbomArgs),
     /// Lint a Dockerfile (hadolint's and BuildKit's rules, on the builder's parser).
     Lint(LintArgs),
     /// Run or maintain an OCI registry server over the store.
@@ -657,6 +659,15 @@ pub(crate) struct LintArgs {
     pub(crate) config: Option<PathBuf>,
     /// The Dockerfile, as hadolint takes it (instead of -f).
     pub(crate) path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SbomArgs {
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = ["table", "spdx-json", "cyclonedx-json", "json"])]
+    pub(crate) format: String,
+    /// The image.
+    pub(crate) image: String,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ mod registry;
 mod rmi;
 mod run;
 mod save;
+mod sbom;
 mod scan;
 mod tag;
 pub(crate) mod terminal;
@@ -199,6 +200,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Logout(a) => distribution::logout(a),
         Command::Analyze(a) => analyze::run(&open()?, a),
         Command::Scan(a) => scan::run(&open()?, a),
+        Command::Sbom(a) => sbom::run(&open()?, a),
         Command::Registry { .. } | Command::Lint(_) => unreachable!("handled above"),
     }
 }

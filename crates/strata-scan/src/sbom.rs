@@ -1,0 +1,640 @@
+//! Software bill of materials: the packages in an image, each with the
+//! layer that added it.
+//!
+//! Catalogued today: Debian packages (`var/lib/dpkg/status` and the
+//! distroless `status.d/`), Alpine packages (`lib/apk/db/installed`),
+//! Python distributions (`*.dist-info/METADATA`, `*.egg-info`) and Node
+//! packages (`node_modules/**/package.json`). Licences come from the
+//! package metadata (Debian: the `License:` fields of machine-readable
+//! `/usr/share/doc/<pkg>/copyright`). Layers are read as streams; only the
+//! files named above are read. A package whose file a later layer deletes
+//! or replaces is left out. A package database that does not parse is a
+//! warning, never a failure.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+
+use serde::Serialize;
+use strata_core::Digest;
+use strata_store::{ImageRecord, Store};
+
+/// Largest package database read (dpkg `status` of a big image is a few MB).
+const MAX_DB: u64 = 64 << 20;
+/// Largest metadata file read.
+const MAX_META: u64 = 1 << 20;
+
+/// Where a package comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    /// Debian packages.
+    Deb,
+    /// Alpine packages.
+    Apk,
+    /// Python distributions.
+    Python,
+    /// Node packages.
+    Npm,
+}
+
+impl Ecosystem {
+    /// The name Syft shows in its TYPE column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::Deb => "deb",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Python => "python",
+            Ecosystem::Npm => "npm",
+        }
+    }
+}
+
+/// One package.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Package {
+    /// Name.
+    pub name: String,
+    /// Version as the package manager writes it.
+    pub version: String,
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Package URL.
+    pub purl: String,
+    /// Licences as declared.
+    pub licenses: Vec<String>,
+    /// Index of the layer that added it, base first.
+    pub layer: usize,
+    /// That layer's blob.
+    pub layer_digest: Digest,
+    /// The file it was found in, without a leading `/`.
+    pub path: String,
+    /// The source package (Debian) or origin (Alpine), if different.
+    pub source: Option<String>,
+}
+
+/// The operating system, from `os-release`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Distro {
+    /// `ID` (debian, alpine, ...).
+    pub id: String,
+    /// `VERSION_ID`.
+    pub version_id: String,
+    /// `VERSION_CODENAME`.
+    pub codename: String,
+}
+
+/// What [`sbom`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Sbom {
+    /// The distribution, when the image says.
+    pub distro: Option<Distro>,
+    /// Packages, sorted by ecosystem, name, version.
+    pub packages: Vec<Package>,
+    /// What could not be read.
+    pub warnings: Vec<String>,
+}
+
+/// A file of interest, read from a layer.
+struct Found {
+    layer: usize,
+    path: String,
+    data: Vec<u8>,
+}
+
+fn interesting(path: &str) -> Option<u64> {
+    let name = path.rsplit('/').next().unwrap_or("");
+    if path == "var/lib/dpkg/status" || path == "lib/apk/db/installed" {
+        return Some(MAX_DB);
+    }
+    if path.starts_with("var/lib/dpkg/status.d/") && !name.ends_with(".md5sums") {
+        return Some(MAX_META);
+    }
+    if path == "etc/os-release" || path == "usr/lib/os-release" {
+        return Some(MAX_META);
+    }
+    if path.starts_with("usr/share/doc/") && name == "copyright" && path.matches('/').count() == 4 {
+        return Some(MAX_META);
+    }
+    let parent = path.rsplit('/').nth(1).unwrap_or("");
+    if (name == "METADATA" && parent.ends_with(".dist-info"))
+        || (name == "PKG-INFO" && parent.ends_with(".egg-info"))
+        || (name.ends_with(".egg-info") && path.contains("-packages/"))
+    {
+        return Some(MAX_META);
+    }
+    if name == "package.json" && is_node_module(path) {
+        return Some(MAX_META);
+    }
+    None
+}
+
+/// `.../node_modules/NAME/package.json` or `.../node_modules/@SCOPE/NAME/package.json`.
+fn is_node_module(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let n = parts.len();
+    (n >= 3 && parts[n - 3] == "node_modules")
+        || (n >= 4 && parts[n - 4] == "node_modules" && parts[n - 3].starts_with('@'))
+}
+
+/// Control-file stanzas (`Key: value` with continuation lines).
+fn stanzas(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut out = Vec::new();
+    let mut cur: BTreeMap<String, String> = BTreeMap::new();
+    let mut last: Option<String> = None;
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            last = None;
+            continue;
+        }
+        if line.starts_with(' ') || line.starts_with('\t') {
+            if let Some(k) = &last
+                && let Some(v) = cur.get_mut(k)
+            {
+                v.push('\n');
+                v.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            cur.insert(k.trim().to_owned(), v.trim().to_owned());
+            last = Some(k.trim().to_owned());
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn pct(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn deb_licenses(copyright: &str) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for line in copyright.lines() {
+        if let Some(l) = line.strip_prefix("License:") {
+            let l = l.trim();
+            if !l.is_empty() && l.len() < 100 {
+                out.insert(l.to_owned());
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Catalogues `image`.
+pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeError> {
+    let manifest = store.manifest(image)?;
+    let digests: Vec<Digest> = manifest.layers.iter().map(|l| l.digest.clone()).collect();
+    let mut report = Sbom::default();
+    let later = crate::secrets::later_paths(store, &digests, &mut report.warnings)?;
+    let mut found: Vec<Found> = Vec::new();
+    for (index, d) in digests.iter().enumerate() {
+        let mut archive = tar::Archive::new(store.open_layer(d)?);
+        let Ok(entries) = archive.entries() else {
+            report
+                .warnings
+                .push(format!("layer {}: not a tar stream", d.short()));
+            continue;
+        };
+        for entry in entries {
+            let mut entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    report.warnings.push(format!("layer {}: {e}", d.short()));
+                    break;
+                }
+            };
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let Ok(p) = entry.path() else { continue };
+            let path = crate::analyze::normalize(&p.to_string_lossy());
+            let Some(limit) = interesting(&path) else {
+                continue;
+            };
+            let mut data = Vec::new();
+            if let Err(e) = (&mut entry).take(limit).read_to_end(&mut data) {
+                report
+                    .warnings
+                    .push(format!("layer {}: /{path}: {e}", d.short()));
+                break;
+            }
+            found.push(Found {
+                layer: index,
+                path,
+                data,
+            });
+        }
+    }
+    let visible = |f: &Found| !crate::secrets::hidden_by(&later[f.layer], &f.path);
+
+    // The distribution: the topmost visible os-release.
+    if let Some(f) = found
+        .iter()
+        .rev()
+        .find(|f| f.path.ends_with("os-release") && visible(f))
+    {
+        let text = String::from_utf8_lossy(&f.data);
+        let mut d = Distro::default();
+        for line in text.lines() {
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            let v = v.trim().trim_matches('"').to_owned();
+            match k.trim() {
+                "ID" => d.id = v,
+                "VERSION_ID" => d.version_id = v,
+                "VERSION_CODENAME" => d.codename = v,
+                _ => {}
+            }
+        }
+        report.distro = Some(d);
+    }
+    let distro_q = report
+        .distro
+        .as_ref()
+        .filter(|d| !d.id.is_empty())
+        .map(|d| format!("&distro={}-{}", d.id, d.version_id))
+        .unwrap_or_default();
+    let namespace = report
+        .distro
+        .as_ref()
+        .map(|d| d.id.clone())
+        .filter(|s| !s.is_empty());
+
+    // Debian licences by package name.
+    let mut deb_lic: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in found
+        .iter()
+        .filter(|f| f.path.ends_with("/copyright") && visible(f))
+    {
+        let pkg = f.path.split('/').nth(3).unwrap_or("").to_owned();
+        deb_lic.insert(pkg, deb_licenses(&String::from_utf8_lossy(&f.data)));
+    }
+
+    let mut packages: Vec<Package> = Vec::new();
+    // dpkg: the layer that added a package is the first whose database
+    // lists that name and version; what is installed is what the topmost
+    // visible database lists.
+    let status: Vec<&Found> = found
+        .iter()
+        .filter(|f| f.path == "var/lib/dpkg/status" || f.path.starts_with("var/lib/dpkg/status.d/"))
+        .collect();
+    let mut first_seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut installed: BTreeMap<String, (BTreeMap<String, String>, &Found)> = BTreeMap::new();
+    let top_status = status
+        .iter()
+        .rev()
+        .find(|f| f.path == "var/lib/dpkg/status" && visible(f))
+        .map(|f| f.layer);
+    for f in &status {
+        let text = String::from_utf8_lossy(&f.data);
+        let parsed = stanzas(&text);
+        if parsed.is_empty() && !text.trim().is_empty() {
+            report.warnings.push(format!(
+                "/{}: no package stanzas (corrupt dpkg database?)",
+                f.path
+            ));
+        }
+        for st in parsed {
+            let (Some(name), Some(version)) = (st.get("Package"), st.get("Version")) else {
+                continue;
+            };
+            if st.get("Status").is_some_and(|s| !s.ends_with(" installed")) {
+                continue;
+            }
+            first_seen
+                .entry((name.clone(), version.clone()))
+                .or_insert(f.layer);
+            let counts = if f.path == "var/lib/dpkg/status" {
+                Some(f.layer) == top_status
+            } else {
+                visible(f)
+            };
+            if counts {
+                installed.insert(name.clone(), (st.clone(), f));
+            }
+        }
+    }
+    for (name, (st, f)) in installed {
+        let version = st.get("Version").cloned().unwrap_or_default();
+        let arch = st.get("Architecture").cloned().unwrap_or_default();
+        let source = st
+            .get("Source")
+            .map(|s| s.split_whitespace().next().unwrap_or(s).to_owned());
+        let layer = first_seen
+            .get(&(name.clone(), version.clone()))
+            .copied()
+            .unwrap_or(f.layer);
+        let ns = namespace.clone().unwrap_or_else(|| "debian".to_owned());
+        let mut purl = format!(
+            "pkg:deb/{ns}/{}@{}?arch={}",
+            pct(&name),
+            pct(&version),
+            pct(&arch)
+        );
+        if let Some(s) = &source {
+            purl.push_str(&format!("&upstream={}", pct(s)));
+        }
+        purl.push_str(&distro_q);
+        packages.push(Package {
+            licenses: deb_lic.get(&name).cloned().unwrap_or_default(),
+            name,
+            version,
+            ecosystem: Ecosystem::Deb,
+            purl,
+            layer,
+            layer_digest: digests[layer].clone(),
+            path: f.path.clone(),
+            source,
+        });
+    }
+
+    // apk: the same rule over lib/apk/db/installed.
+    let apk: Vec<&Found> = found
+        .iter()
+        .filter(|f| f.path == "lib/apk/db/installed")
+        .collect();
+    let top_apk = apk.iter().rev().find(|f| visible(f)).map(|f| f.layer);
+    let mut apk_first: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for f in &apk {
+        for st in stanzas(&String::from_utf8_lossy(&f.data)) {
+            let (Some(name), Some(version)) = (st.get("P"), st.get("V")) else {
+                continue;
+            };
+            apk_first
+                .entry((name.clone(), version.clone()))
+                .or_insert(f.layer);
+            if Some(f.layer) != top_apk {
+                continue;
+            }
+            let arch = st.get("A").cloned().unwrap_or_default();
+            let origin = st.get("o").cloned();
+            let ns = namespace.clone().unwrap_or_else(|| "alpine".to_owned());
+            let layer = apk_first[&(name.clone(), version.clone())];
+            let mut purl = format!(
+                "pkg:apk/{ns}/{}@{}?arch={}",
+                pct(name),
+                pct(version),
+                pct(&arch)
+            );
+            if let Some(o) = &origin {
+                purl.push_str(&format!("&upstream={}", pct(o)));
+            }
+            purl.push_str(&distro_q);
+            packages.push(Package {
+                name: name.clone(),
+                version: version.clone(),
+                ecosystem: Ecosystem::Apk,
+                purl,
+                licenses: st.get("L").map(|l| vec![l.clone()]).unwrap_or_default(),
+                layer,
+                layer_digest: digests[layer].clone(),
+                path: f.path.clone(),
+                source: origin,
+            });
+        }
+    }
+
+    // Python and Node: one file per package; the visible copy counts.
+    for f in found.iter().filter(|f| visible(f)) {
+        let name = f.path.rsplit('/').next().unwrap_or("");
+        if name == "package.json" {
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&f.data) else {
+                report.warnings.push(format!("/{}: not JSON", f.path));
+                continue;
+            };
+            let (Some(n), Some(ver)) = (v["name"].as_str(), v["version"].as_str()) else {
+                continue;
+            };
+            let lic = match &v["license"] {
+                serde_json::Value::String(s) => vec![s.clone()],
+                serde_json::Value::Object(o) => o
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .map(|s| vec![s.to_owned()])
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let purl_name = match n.split_once('/') {
+                Some((scope, rest)) if scope.starts_with('@') => {
+                    format!("{}/{}", pct(scope), pct(rest))
+                }
+                _ => pct(n),
+            };
+            packages.push(Package {
+                name: n.to_owned(),
+                version: ver.to_owned(),
+                ecosystem: Ecosystem::Npm,
+                purl: format!("pkg:npm/{purl_name}@{}", pct(ver)),
+                licenses: lic,
+                layer: f.layer,
+                layer_digest: digests[f.layer].clone(),
+                path: f.path.clone(),
+                source: None,
+            });
+        } else if name == "METADATA" || name == "PKG-INFO" || name.ends_with(".egg-info") {
+            // Headers only: the body (after a blank line) is the description.
+            let text = String::from_utf8_lossy(&f.data);
+            let head = text.split("\n\n").next().unwrap_or("");
+            let meta = stanzas(head).into_iter().next().unwrap_or_default();
+            let (Some(n), Some(ver)) = (meta.get("Name"), meta.get("Version")) else {
+                report
+                    .warnings
+                    .push(format!("/{}: no Name or Version", f.path));
+                continue;
+            };
+            let lic = meta
+                .get("License-Expression")
+                .or_else(|| meta.get("License"))
+                .filter(|l| !l.is_empty() && l.as_str() != "UNKNOWN" && l.len() < 100)
+                .map(|l| vec![l.clone()])
+                .unwrap_or_default();
+            let normalized = n.to_lowercase().replace(['_', '.'], "-");
+            packages.push(Package {
+                name: n.clone(),
+                version: ver.clone(),
+                ecosystem: Ecosystem::Python,
+                purl: format!("pkg:pypi/{}@{}", pct(&normalized), pct(ver)),
+                licenses: lic,
+                layer: f.layer,
+                layer_digest: digests[f.layer].clone(),
+                path: f.path.clone(),
+                source: None,
+            });
+        }
+    }
+    packages.sort_by(|a, b| {
+        (a.ecosystem, &a.name, &a.version, &a.path).cmp(&(
+            b.ecosystem,
+            &b.name,
+            &b.version,
+            &b.path,
+        ))
+    });
+    packages.dedup_by(|a, b| {
+        a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version && a.path == b.path
+    });
+    report.packages = packages;
+    Ok(report)
+}
+
+/// SPDX 2.3 JSON. `created` is the document's creation time (RFC 3339).
+pub fn spdx_json(
+    sbom: &Sbom,
+    image_name: &str,
+    image_id: &Digest,
+    created: &str,
+) -> serde_json::Value {
+    let mut packages = vec![serde_json::json!({
+        "SPDXID": "SPDXRef-Image",
+        "name": image_name,
+        "versionInfo": image_id.to_string(),
+        "downloadLocation": "NOASSERTION",
+        "filesAnalyzed": false,
+        "licenseConcluded": "NOASSERTION",
+        "licenseDeclared": "NOASSERTION",
+        "copyrightText": "NOASSERTION",
+        "primaryPackagePurpose": "CONTAINER",
+    })];
+    let mut relationships = vec![serde_json::json!({
+        "spdxElementId": "SPDXRef-DOCUMENT",
+        "relationshipType": "DESCRIBES",
+        "relatedSpdxElement": "SPDXRef-Image",
+    })];
+    for (i, p) in sbom.packages.iter().enumerate() {
+        let id = format!("SPDXRef-Package-{}-{i}", p.ecosystem.as_str());
+        let mut pkg = serde_json::json!({
+            "SPDXID": id,
+            "name": p.name,
+            "versionInfo": p.version,
+            "downloadLocation": "NOASSERTION",
+            "filesAnalyzed": false,
+            "licenseConcluded": "NOASSERTION",
+            "licenseDeclared": "NOASSERTION",
+            "copyrightText": "NOASSERTION",
+            "sourceInfo": format!("found in layer {} ({}) at /{}", p.layer, p.layer_digest, p.path),
+            "externalRefs": [{
+                "referenceCategory": "PACKAGE-MANAGER",
+                "referenceType": "purl",
+                "referenceLocator": p.purl,
+            }],
+        });
+        if !p.licenses.is_empty() {
+            pkg["licenseComments"] = format!("declared: {}", p.licenses.join(", ")).into();
+        }
+        packages.push(pkg);
+        relationships.push(serde_json::json!({
+            "spdxElementId": "SPDXRef-Image",
+            "relationshipType": "CONTAINS",
+            "relatedSpdxElement": id,
+        }));
+    }
+    serde_json::json!({
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": image_name,
+        "documentNamespace": format!("https://strata.invalid/spdx/{}", image_id.hex()),
+        "creationInfo": {
+            "created": created,
+            "creators": [format!("Tool: strata-{}", env!("CARGO_PKG_VERSION"))],
+        },
+        "packages": packages,
+        "relationships": relationships,
+    })
+}
+
+/// CycloneDX 1.6 JSON.
+pub fn cyclonedx_json(
+    sbom: &Sbom,
+    image_name: &str,
+    image_id: &Digest,
+    created: &str,
+) -> serde_json::Value {
+    let hex = image_id.hex();
+    // A stable serial number: the image ID shaped as a version-4 UUID.
+    let serial = format!(
+        "urn:uuid:{}-{}-4{}-8{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    );
+    let components: Vec<_> = sbom
+        .packages
+        .iter()
+        .map(|p| {
+            let mut c = serde_json::json!({
+                "type": "library",
+                "bom-ref": format!("{}#{}", p.purl, p.path),
+                "name": p.name,
+                "version": p.version,
+                "purl": p.purl,
+                "properties": [
+                    {"name": "strata:layer", "value": p.layer.to_string()},
+                    {"name": "strata:layerDigest", "value": p.layer_digest.to_string()},
+                    {"name": "strata:path", "value": format!("/{}", p.path)},
+                ],
+            });
+            if !p.licenses.is_empty() {
+                c["licenses"] = p
+                    .licenses
+                    .iter()
+                    .map(|l| serde_json::json!({"license": {"name": l}}))
+                    .collect::<Vec<_>>()
+                    .into();
+            }
+            c
+        })
+        .collect();
+    serde_json::json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": serial,
+        "version": 1,
+        "metadata": {
+            "timestamp": created,
+            "tools": {"components": [{"type": "application", "name": "strata", "version": env!("CARGO_PKG_VERSION")}]},
+            "component": {"type": "container", "bom-ref": image_id.to_string(), "name": image_name, "version": image_id.to_string()},
+        },
+        "components": components,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_stanzas_keep_continuation_lines() {
+        let s =
+            stanzas("Package: a\nVersion: 1\nDescription: x\n more\n\nPackage: b\nVersion: 2\n");
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0]["Description"], "x\nmore");
+        assert_eq!(s[1]["Package"], "b");
+    }
+
+    #[test]
+    fn node_module_paths_and_purl_escaping() {
+        assert!(is_node_module("app/node_modules/left-pad/package.json"));
+        assert!(is_node_module("node_modules/@babel/core/package.json"));
+        assert!(!is_node_module("app/package.json"));
+        assert_eq!(pct("@babel"), "%40babel");
+        assert_eq!(pct("1:2.3+b1"), "1%3A2.3%2Bb1");
+    }
+}

@@ -1,0 +1,193 @@
+//! `strata sbom`: packages from a real dpkg database (this Debian host's),
+//! Python and Node metadata, the layer that added each, deleted packages
+//! left out, SPDX and CycloneDX documents, corrupt databases as warnings.
+
+use strata_test_support::{ArchiveImage, Cli, DockerArchive, Layout, TarBuilder};
+
+const BIN: &str = env!("CARGO_BIN_EXE_strata");
+
+fn load(layers: Vec<Vec<u8>>, tag: &str) -> Cli {
+    let cli = Cli::new(BIN);
+    let bytes = DockerArchive {
+        images: vec![ArchiveImage::new(layers, &[tag])],
+        layout: Layout::Legacy,
+    }
+    .build();
+    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    cli
+}
+
+fn debian_like() -> Cli {
+    let status = std::fs::read("/var/lib/dpkg/status").expect("a Debian host's dpkg database");
+    let copyright = std::fs::read("/usr/share/doc/bash/copyright").expect("bash's copyright");
+    let mut more = status.clone();
+    more.extend_from_slice(
+        b"\nPackage: strata-test-pkg\nStatus: install ok installed\nArchitecture: all\nVersion: 1.0-1\nSource: strata-src (1.0-1)\n",
+    );
+    load(
+        vec![
+            TarBuilder::new()
+                .dir("etc")
+                .file("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n")
+                .dir("var/lib/dpkg")
+                .file("var/lib/dpkg/status", &status)
+                .dir("usr/share/doc/bash")
+                .file("usr/share/doc/bash/copyright", &copyright)
+                .finish(),
+            TarBuilder::new()
+                .dir("var/lib/dpkg")
+                .file("var/lib/dpkg/status", &more)
+                .dir("usr/lib/python3/dist-packages/Flask-2.0.1.dist-info")
+                .file(
+                    "usr/lib/python3/dist-packages/Flask-2.0.1.dist-info/METADATA",
+                    b"Metadata-Version: 2.1\nName: Flask\nVersion: 2.0.1\nLicense: BSD-3-Clause\n\nA web framework.\nName: not-a-header\n",
+                )
+                .dir("app/node_modules/@scope/pkg")
+                .file("app/node_modules/@scope/pkg/package.json", br#"{"name":"@scope/pkg","version":"1.0.0","license":"MIT"}"#)
+                .dir("app/node_modules/left-pad")
+                .file("app/node_modules/left-pad/package.json", br#"{"name":"left-pad","version":"1.3.0"}"#)
+                .finish(),
+            TarBuilder::new()
+                .dir("app/node_modules")
+                .file("app/node_modules/.wh.left-pad", b"")
+                .finish(),
+        ],
+        "deb:1",
+    )
+}
+
+#[test]
+fn sbom_lists_os_and_language_packages_with_the_layer_that_added_them() {
+    let cli = debian_like();
+    let out = cli.run(&["sbom", "--format", "json", "deb:1"]).ok().stdout;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let pkgs = v["packages"].as_array().unwrap();
+    let find = |name: &str| pkgs.iter().find(|p| p["name"] == name).cloned();
+    let host_count = std::fs::read_to_string("/var/lib/dpkg/status")
+        .unwrap()
+        .matches("\nPackage: ")
+        .count()
+        + 1;
+    let debs = pkgs.iter().filter(|p| p["ecosystem"] == "deb").count();
+    assert!(
+        debs >= host_count * 9 / 10 && debs <= host_count + 1,
+        "{debs} of {host_count}"
+    );
+    let bash = find("bash").expect("bash");
+    assert_eq!(bash["layer"], 0);
+    assert!(
+        bash["purl"]
+            .as_str()
+            .unwrap()
+            .starts_with("pkg:deb/debian/bash@"),
+        "{bash}"
+    );
+    assert!(
+        bash["purl"]
+            .as_str()
+            .unwrap()
+            .ends_with("&distro=debian-12"),
+        "{bash}"
+    );
+    assert!(
+        bash["licenses"]
+            .as_array()
+            .unwrap()
+            .contains(&"GPL-3+".into()),
+        "{bash}"
+    );
+    let mine = find("strata-test-pkg").unwrap();
+    assert_eq!(mine["layer"], 1);
+    assert_eq!(
+        mine["purl"],
+        "pkg:deb/debian/strata-test-pkg@1.0-1?arch=all&upstream=strata-src&distro=debian-12"
+    );
+    let flask = find("Flask").unwrap();
+    assert_eq!(flask["purl"], "pkg:pypi/flask@2.0.1");
+    assert_eq!(flask["licenses"], serde_json::json!(["BSD-3-Clause"]));
+    assert_eq!(flask["layer"], 1);
+    let scoped = find("@scope/pkg").unwrap();
+    assert_eq!(scoped["purl"], "pkg:npm/%40scope/pkg@1.0.0");
+    assert!(find("left-pad").is_none(), "deleted by layer 2");
+
+    let table = cli.run(&["sbom", "deb:1"]).ok().stdout;
+    assert!(table.starts_with("NAME "), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("strata-test-pkg") && l.ends_with(" deb     1")),
+        "{table}"
+    );
+}
+
+#[test]
+fn spdx_and_cyclonedx_documents_carry_every_package() {
+    let cli = debian_like();
+    let env = [("SOURCE_DATE_EPOCH", "0")];
+    let spdx = cli
+        .run_env(&["sbom", "--format", "spdx-json", "deb:1"], &env, None)
+        .ok()
+        .stdout;
+    let s: serde_json::Value = serde_json::from_str(&spdx).unwrap();
+    assert_eq!(s["spdxVersion"], "SPDX-2.3");
+    assert_eq!(s["creationInfo"]["created"], "1970-01-01T00:00:00Z");
+    let pkgs = s["packages"].as_array().unwrap();
+    assert_eq!(pkgs[0]["SPDXID"], "SPDXRef-Image");
+    for p in &pkgs[1..] {
+        assert_eq!(p["externalRefs"][0]["referenceType"], "purl");
+        assert!(
+            p["SPDXID"]
+                .as_str()
+                .unwrap()
+                .starts_with("SPDXRef-Package-")
+        );
+    }
+    assert_eq!(s["relationships"].as_array().unwrap().len(), pkgs.len());
+    // The same document again: reproducible.
+    let again = cli
+        .run_env(&["sbom", "--format", "spdx-json", "deb:1"], &env, None)
+        .ok()
+        .stdout;
+    assert_eq!(spdx, again);
+
+    let cdx = cli
+        .run_env(&["sbom", "--format", "cyclonedx-json", "deb:1"], &env, None)
+        .ok()
+        .stdout;
+    let c: serde_json::Value = serde_json::from_str(&cdx).unwrap();
+    assert_eq!(c["bomFormat"], "CycloneDX");
+    assert_eq!(c["specVersion"], "1.6");
+    assert!(c["serialNumber"].as_str().unwrap().starts_with("urn:uuid:"));
+    assert_eq!(c["components"].as_array().unwrap().len(), pkgs.len() - 1);
+    assert_eq!(c["metadata"]["component"]["type"], "container");
+}
+
+#[test]
+fn a_corrupt_package_database_is_a_warning_not_a_failure() {
+    let cli = load(
+        vec![
+            TarBuilder::new()
+                .dir("var/lib/dpkg")
+                .file("var/lib/dpkg/status", &[0xff, 0xfe, 0x00, 0x13, 0x37])
+                .dir("app/node_modules/bad")
+                .file("app/node_modules/bad/package.json", b"{not json")
+                .finish(),
+        ],
+        "corrupt:1",
+    );
+    let out = cli.run(&["sbom", "--format", "json", "corrupt:1"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["packages"], serde_json::json!([]));
+    assert!(
+        out.stderr
+            .contains("WARNING: /var/lib/dpkg/status: no package stanzas"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("WARNING: /app/node_modules/bad/package.json: not JSON"),
+        "{}",
+        out.stderr
+    );
+}
