@@ -22,3 +22,10 @@ if ! command -v moto_server >/dev/null 2>&1; then
   fi
   pip3 install -q --break-system-packages 'moto[server]' 2>/dev/null || pip3 install -q 'moto[server]'
 fi
+# The SBOM tests validate against the SPDX and CycloneDX JSON schemas.
+if ! python3 -c 'import jsonschema' 2>/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends python3-jsonschema >/dev/null 2>&1 || true
+  python3 -c 'import jsonschema' 2>/dev/null \
+    || pip3 install -q --break-system-packages jsonschema 2>/dev/null || pip3 install -q jsonschema
+fi

@@ -191,3 +191,53 @@ fn a_corrupt_package_database_is_a_warning_not_a_failure() {
         out.stderr
     );
 }
+
+/// Validates `doc` against a vendored schema with Python's jsonschema.
+fn validate(schema: &str, doc: &str, scratch: &std::path::Path) {
+    let file = scratch.join(format!("{schema}.doc.json"));
+    std::fs::write(&file, doc).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/validate.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(schema)
+        .arg(&file)
+        .output()
+        .expect("python3 with jsonschema (apt-get install python3-jsonschema)");
+    assert!(
+        out.status.success(),
+        "{schema}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn sbom_documents_validate_against_the_spdx_and_cyclonedx_schemas_needs_python_jsonschema() {
+    let cli = debian_like();
+    let spdx = cli
+        .run(&["sbom", "--format", "spdx-json", "deb:1"])
+        .ok()
+        .stdout;
+    validate("spdx-2.3.schema.json", &spdx, cli.scratch());
+    let cdx = cli
+        .run(&["sbom", "--format", "cyclonedx-json", "deb:1"])
+        .ok()
+        .stdout;
+    validate("bom-1.6.schema.json", &cdx, cli.scratch());
+    // The validator does fail: a document without its version is refused.
+    let mut broken: serde_json::Value = serde_json::from_str(&cdx).unwrap();
+    broken.as_object_mut().unwrap().remove("specVersion");
+    let file = cli.scratch().join("broken.json");
+    std::fs::write(&file, broken.to_string()).unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/schemas/validate.py"
+        ))
+        .arg("bom-1.6.schema.json")
+        .arg(&file)
+        .output()
+        .unwrap()
+        .status;
+    assert!(!status.success());
+}
