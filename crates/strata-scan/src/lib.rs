@@ -8,6 +8,9 @@
 //!   BuildKit's rules plus strata's, with inline and config suppression.
 //! - [`sbom`]: Debian, Alpine, Python and Node packages with the layer
 //!   that added each, as a table, SPDX 2.3 or CycloneDX 1.6 JSON.
+//! - [`vuln`]: an SBOM's Debian and Alpine packages matched against a
+//!   local database of OSV advisories ([`version`]: dpkg's and apk's
+//!   version ordering).
 //! - [`secrets`]: private keys, cloud credentials and tokens in layer
 //!   files (deleted ones included), the config's `Env` and the history.
 #![deny(missing_docs)]
@@ -16,6 +19,8 @@ pub mod analyze;
 pub mod lint;
 pub mod sbom;
 pub mod secrets;
+pub mod version;
+pub mod vuln;
 
 pub use analyze::{Analysis, AnalyzeError, LayerReport, PathWaste, analyze};
 pub use secrets::{Finding, Location, SecretReport, Severity, scan_secrets};

@@ -97,8 +97,13 @@ pub(crate) enum Command {
     Logout(LogoutArgs),
     /// Show each layer's size and command, wasted space and efficiency (like dive).
     Analyze(AnalyzeArgs),
-    /// Scan an image (today: --secrets).
+    /// Scan an image for vulnerabilities (or, with --secrets, for secrets).
     Scan(ScanArgs),
+    /// Manage the local vulnerability database.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// List the packages in an image (OS and language packages) with the layer that added each.
     Sbom(SbomArgs),
     /// Lint a Dockerfile (hadolint's and BuildKit's rules, on the builder's parser).
@@ -670,11 +675,32 @@ pub(crate) struct SbomArgs {
     pub(crate) image: String,
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Import OSV advisories from a JSON file or a directory of them.
+    Import(DbImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbImportArgs {
+    /// A file or directory of OSV JSON documents.
+    pub(crate) path: PathBuf,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
     /// Look for private keys, credentials and tokens in files (deleted ones too), Env and history.
     #[arg(long)]
     pub(crate) secrets: bool,
+    /// Only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN).
+    #[arg(long, value_name = "LIST")]
+    pub(crate) severity: Option<String>,
+    /// Exit 1 when a vulnerability at this severity or above is found.
+    #[arg(long, value_name = "SEVERITY")]
+    pub(crate) fail_on: Option<String>,
+    /// Leave out vulnerabilities without a fixed version.
+    #[arg(long)]
+    pub(crate) ignore_unfixed: bool,
     /// Output format.
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]
     pub(crate) format: String,

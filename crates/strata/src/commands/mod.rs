@@ -31,8 +31,8 @@ use anyhow::{Context, Result};
 use strata_store::Store;
 
 use crate::cli::{
-    BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, RegistryCommand, SystemCommand,
-    VolumeCommand,
+    BuilderCommand, Cli, Command, ContainerCommand, DbCommand, ImageCommand, RegistryCommand,
+    SystemCommand, VolumeCommand,
 };
 
 /// Asks `prompt` on standard output and reads a yes/no answer.
@@ -201,6 +201,9 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze(a) => analyze::run(&open()?, a),
         Command::Scan(a) => scan::run(&open()?, a),
         Command::Sbom(a) => sbom::run(&open()?, a),
+        Command::Db {
+            command: DbCommand::Import(a),
+        } => scan::db_import(&open()?, a),
         Command::Registry { .. } | Command::Lint(_) => unreachable!("handled above"),
     }
 }

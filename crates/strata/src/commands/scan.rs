@@ -1,6 +1,8 @@
-//! `strata scan --secrets IMAGE`: secrets in layer files (deleted ones
-//! included), the config's `Env` and the build history. Exits 1 when it
-//! finds any, so CI can gate on it.
+//! `strata scan IMAGE`: the image's Debian and Alpine packages matched
+//! against the local OSV database (`strata db import`); `--fail-on` gates
+//! CI. `strata scan --secrets IMAGE`: secrets in layer files (deleted ones
+//! included), the config's `Env` and the build history; exits 1 when it
+//! finds any.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -9,13 +11,120 @@ use anyhow::{Result, bail};
 use strata_scan::{Location, scan_secrets};
 use strata_store::Store;
 
-use crate::cli::ScanArgs;
+use crate::cli::{DbImportArgs, ScanArgs};
+
+fn db_path(store: &Store) -> std::path::PathBuf {
+    store.layout().root().join("vulndb-v1.db")
+}
+
+pub(crate) fn db_import(store: &Store, args: DbImportArgs) -> Result<ExitCode> {
+    let mut conn = strata_scan::vuln::open(&db_path(store))?;
+    let report = strata_scan::vuln::import(&mut conn, &args.path)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Imported {} advisories from {}",
+        report.advisories,
+        args.path.display()
+    )?;
+    drop(out);
+    for s in &report.skipped {
+        warn(&format!("{s}: not an OSV document, skipped"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn vulnerabilities(store: &Store, args: &ScanArgs) -> Result<ExitCode> {
+    use strata_scan::vuln::{SEVERITIES, severity_rank};
+    let path = db_path(store);
+    if !path.exists() {
+        bail!(strata_scan::vuln::VulnDbError::Missing(
+            path.display().to_string()
+        ));
+    }
+    let wanted: Option<Vec<String>> = args
+        .severity
+        .as_ref()
+        .map(|s| s.split(',').map(|x| x.trim().to_uppercase()).collect());
+    for w in wanted.iter().flatten() {
+        if !SEVERITIES.contains(&w.as_str()) {
+            bail!("unknown severity {w:?} (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN)");
+        }
+    }
+    let fail_on = match &args.fail_on {
+        Some(s) if SEVERITIES.contains(&s.to_uppercase().as_str()) => Some(severity_rank(s)),
+        Some(s) => bail!("unknown severity {s:?} for --fail-on"),
+        None => None,
+    };
+    let image = store.resolve(&args.image)?;
+    let sbom = strata_scan::sbom::sbom(store, &image)?;
+    let conn = strata_scan::vuln::open(&path)?;
+    let mut found = strata_scan::vuln::matches(&conn, &sbom)?;
+    found.retain(|f| {
+        wanted.as_ref().is_none_or(|w| w.contains(&f.severity))
+            && !(args.ignore_unfixed && f.fixed.is_none())
+    });
+    let mut out = std::io::stdout().lock();
+    if args.format == "json" {
+        serde_json::to_writer_pretty(&mut out, &found)?;
+        writeln!(out)?;
+    } else {
+        let distro = sbom
+            .distro
+            .as_ref()
+            .map(|d| format!("{} {}", d.id, d.version_id))
+            .unwrap_or_else(|| "unknown OS".to_owned());
+        writeln!(out, "{} ({distro})", args.image)?;
+        let mut counts = [0usize; 5];
+        for f in &found {
+            counts[severity_rank(&f.severity)] += 1;
+        }
+        writeln!(
+            out,
+            "Total: {} (UNKNOWN: {}, LOW: {}, MEDIUM: {}, HIGH: {}, CRITICAL: {})\n",
+            found.len(),
+            counts[0],
+            counts[1],
+            counts[2],
+            counts[3],
+            counts[4]
+        )?;
+        if !found.is_empty() {
+            writeln!(
+                out,
+                "{:<20} {:<20} {:<9} {:<22} {:<22} {:<6} TITLE",
+                "LIBRARY", "VULNERABILITY", "SEVERITY", "INSTALLED", "FIXED", "LAYER"
+            )?;
+            for f in &found {
+                writeln!(
+                    out,
+                    "{:<20} {:<20} {:<9} {:<22} {:<22} {:<6} {}",
+                    f.package,
+                    f.id,
+                    f.severity,
+                    f.installed,
+                    f.fixed.as_deref().unwrap_or("(none)"),
+                    f.layer,
+                    f.title.chars().take(60).collect::<String>()
+                )?;
+            }
+        }
+    }
+    drop(out);
+    for w in &sbom.warnings {
+        warn(w);
+    }
+    let failed = fail_on.is_some_and(|r| found.iter().any(|f| severity_rank(&f.severity) >= r));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
 
 pub(crate) fn run(store: &Store, args: ScanArgs) -> Result<ExitCode> {
     if !args.secrets {
-        bail!(
-            "vulnerability scanning is not available yet; `strata scan --secrets IMAGE` looks for secrets"
-        );
+        return vulnerabilities(store, &args);
     }
     let image = store.resolve(&args.image)?;
     let report = scan_secrets(store, &image)?;

@@ -1,0 +1,178 @@
+//! `strata scan IMAGE`: Debian packages matched against imported OSV
+//! advisories of their release, by source package and dpkg ordering;
+//! severity filters, --ignore-unfixed and --fail-on deciding the exit.
+
+use strata_test_support::{ArchiveImage, Cli, DockerArchive, Layout, TarBuilder};
+
+const BIN: &str = env!("CARGO_BIN_EXE_strata");
+
+const STATUS: &[u8] = b"Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.9-1\n\n\
+Package: libfoo1\nStatus: install ok installed\nArchitecture: amd64\nSource: foo (1.0-1)\nVersion: 1.0-1+b1\n\n\
+Package: bar\nStatus: install ok installed\nArchitecture: all\nVersion: 2.0-1\n";
+
+fn advisory(
+    id: &str,
+    eco: &str,
+    pkg: &str,
+    events: serde_json::Value,
+    extra: serde_json::Value,
+) -> String {
+    let mut v = serde_json::json!({
+        "id": id,
+        "summary": format!("{pkg}: something bad"),
+        "affected": [{"package": {"ecosystem": eco, "name": pkg},
+                      "ranges": [{"type": "ECOSYSTEM", "events": events}]}],
+    });
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    v.to_string()
+}
+
+fn setup() -> Cli {
+    let cli = Cli::new(BIN);
+    let img = ArchiveImage::new(
+        vec![
+            TarBuilder::new()
+                .dir("etc")
+                .file("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n")
+                .dir("var/lib/dpkg")
+                .file("var/lib/dpkg/status", STATUS)
+                .finish(),
+        ],
+        &["vuln:1"],
+    );
+    let bytes = DockerArchive {
+        images: vec![img],
+        layout: Layout::Legacy,
+    }
+    .build();
+    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    let db = cli.scratch().join("osv/Debian");
+    std::fs::create_dir_all(&db).unwrap();
+    let w = |name: &str, text: String| std::fs::write(db.join(name), text).unwrap();
+    w(
+        "DSA-1.json",
+        advisory(
+            "DSA-1",
+            "Debian:12",
+            "openssl",
+            serde_json::json!([{"introduced": "0"}, {"fixed": "3.0.11-1~deb12u1"}]),
+            serde_json::json!({"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}], "aliases": ["CVE-2023-0001"]}),
+        ),
+    );
+    w(
+        "DEBIAN-CVE-2.json",
+        advisory(
+            "DEBIAN-CVE-2",
+            "Debian:12",
+            "foo",
+            serde_json::json!([{"introduced": "0"}]),
+            serde_json::json!({"database_specific": {"severity": "low"}}),
+        ),
+    );
+    // Fixed already, another release, another package: none match.
+    w(
+        "DSA-3.json",
+        advisory(
+            "DSA-3",
+            "Debian:12",
+            "openssl",
+            serde_json::json!([{"introduced": "0"}, {"fixed": "3.0.2-1"}]),
+            serde_json::json!({}),
+        ),
+    );
+    w(
+        "DSA-4.json",
+        advisory(
+            "DSA-4",
+            "Debian:11",
+            "openssl",
+            serde_json::json!([{"introduced": "0"}, {"fixed": "9.9"}]),
+            serde_json::json!({}),
+        ),
+    );
+    w("notes.json", "{\"not\": \"osv\"}".to_owned());
+    cli
+}
+
+#[test]
+fn scan_needs_a_database_then_matches_by_release_source_and_version() {
+    let cli = setup();
+    let out = cli.run(&["scan", "vuln:1"]).fails(1);
+    assert!(
+        out.stderr.contains("run `strata db import PATH` first"),
+        "{}",
+        out.stderr
+    );
+    let osv = cli.scratch().join("osv");
+    let out = cli.run(&["db", "import", osv.to_str().unwrap()]).ok();
+    assert!(
+        out.stdout.starts_with("Imported 4 advisories from "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("notes.json: not an OSV document, skipped"),
+        "{}",
+        out.stderr
+    );
+
+    let out = cli.run(&["scan", "vuln:1"]).ok().stdout;
+    assert!(
+        out.starts_with(
+            "vuln:1 (debian 12)\nTotal: 2 (UNKNOWN: 0, LOW: 1, MEDIUM: 0, HIGH: 0, CRITICAL: 1)\n"
+        ),
+        "{out}"
+    );
+    let rows: Vec<&str> = out.lines().skip(4).collect();
+    assert!(
+        rows[0].starts_with("libssl3")
+            && rows[0].contains("DSA-1")
+            && rows[0].contains("CRITICAL")
+            && rows[0].contains("3.0.11-1~deb12u1"),
+        "{out}"
+    );
+    assert!(
+        rows[1].starts_with("libfoo1")
+            && rows[1].contains("DEBIAN-CVE-2")
+            && rows[1].contains("(none)"),
+        "{out}"
+    );
+    assert_eq!(rows.len(), 2, "{out}");
+
+    let json = cli
+        .run(&["scan", "--format", "json", "--ignore-unfixed", "vuln:1"])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["aliases"], serde_json::json!(["CVE-2023-0001"]));
+    assert_eq!(v[0]["installed"], "3.0.9-1");
+    assert_eq!(v[0]["layer"], 0);
+    let json = cli
+        .run(&["scan", "--format", "json", "--severity", "LOW", "vuln:1"])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["id"], "DEBIAN-CVE-2");
+
+    // --fail-on gates the exit code.
+    cli.run(&["scan", "--fail-on", "HIGH", "vuln:1"]).fails(1);
+    cli.run(&[
+        "scan",
+        "--fail-on",
+        "CRITICAL",
+        "--severity",
+        "LOW",
+        "vuln:1",
+    ])
+    .ok();
+    let out = cli.run(&["scan", "--fail-on", "BAD", "vuln:1"]).fails(1);
+    assert!(
+        out.stderr.contains("unknown severity \"BAD\""),
+        "{}",
+        out.stderr
+    );
+}
