@@ -11,6 +11,7 @@
 //! - [`vuln`]: an SBOM's Debian and Alpine packages matched against a
 //!   local database of OSV advisories ([`version`]: dpkg's and apk's
 //!   version ordering).
+//! - [`sign`]: cosign-compatible keys, payloads and signature manifests.
 //! - [`secrets`]: private keys, cloud credentials and tokens in layer
 //!   files (deleted ones included), the config's `Env` and the history.
 #![deny(missing_docs)]
@@ -19,6 +20,7 @@ pub mod analyze;
 pub mod lint;
 pub mod sbom;
 pub mod secrets;
+pub mod sign;
 pub mod version;
 pub mod vuln;
 

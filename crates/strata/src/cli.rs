@@ -99,6 +99,15 @@ pub(crate) enum Command {
     Analyze(AnalyzeArgs),
     /// Scan an image for vulnerabilities (or, with --secrets, for secrets).
     Scan(ScanArgs),
+    /// Sign an image in a registry with a cosign key.
+    Sign(SignArgs),
+    /// Verify an image's cosign signatures with a public key.
+    Verify(VerifyArgs),
+    /// Manage cosign-compatible signing keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Manage the local vulnerability database.
     Db {
         #[command(subcommand)]
@@ -672,6 +681,46 @@ pub(crate) struct SbomArgs {
     #[arg(long, default_value = "table", value_parser = ["table", "spdx-json", "cyclonedx-json", "json"])]
     pub(crate) format: String,
     /// The image.
+    pub(crate) image: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Write a new key pair (PREFIX.key, encrypted with $COSIGN_PASSWORD, and PREFIX.pub).
+    Generate(KeyGenerateArgs),
+    /// Print the public key of a private key.
+    PublicKey(KeyPublicArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeyGenerateArgs {
+    /// File name prefix of the key pair.
+    #[arg(long, default_value = "cosign", value_name = "PREFIX")]
+    pub(crate) output_key_prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeyPublicArgs {
+    /// The private key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The private key file (cosign format; password in $COSIGN_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The image in its registry (tag or digest).
+    pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The public key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The image in its registry (tag or digest).
     pub(crate) image: String,
 }
 

@@ -21,6 +21,7 @@ mod run;
 mod save;
 mod sbom;
 mod scan;
+mod sign;
 mod tag;
 pub(crate) mod terminal;
 mod volume;
@@ -31,8 +32,8 @@ use anyhow::{Context, Result};
 use strata_store::Store;
 
 use crate::cli::{
-    BuilderCommand, Cli, Command, ContainerCommand, DbCommand, ImageCommand, RegistryCommand,
-    SystemCommand, VolumeCommand,
+    BuilderCommand, Cli, Command, ContainerCommand, DbCommand, ImageCommand, KeyCommand,
+    RegistryCommand, SystemCommand, VolumeCommand,
 };
 
 /// Asks `prompt` on standard output and reads a yes/no answer.
@@ -48,8 +49,17 @@ pub(crate) fn confirm(prompt: &str) -> Result<bool> {
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
-    if let Command::Lint(a) = cli.command {
-        return lint::run(a);
+    match cli.command {
+        Command::Lint(a) => return lint::run(a),
+        Command::Sign(a) => return sign::sign(a),
+        Command::Verify(a) => return sign::verify(a),
+        Command::Key {
+            command: KeyCommand::Generate(a),
+        } => return sign::key_generate(a),
+        Command::Key {
+            command: KeyCommand::PublicKey(a),
+        } => return sign::key_public(a),
+        _ => {}
     }
     if let Command::Registry { command } = cli.command {
         return match command {
@@ -204,6 +214,10 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Db {
             command: DbCommand::Import(a),
         } => scan::db_import(&open()?, a),
-        Command::Registry { .. } | Command::Lint(_) => unreachable!("handled above"),
+        Command::Registry { .. }
+        | Command::Lint(_)
+        | Command::Sign(_)
+        | Command::Verify(_)
+        | Command::Key { .. } => unreachable!("handled above"),
     }
 }
