@@ -122,7 +122,8 @@ pub struct ImportReport {
     pub skipped: Vec<String>,
 }
 
-/// Imports OSV documents from a file or a directory (recursively).
+/// Imports OSV documents from a JSON file, an OSV export zip (such as
+/// `Debian/all.zip`) or a directory of either (recursively).
 pub fn import(conn: &mut Connection, path: &Path) -> Result<ImportReport, VulnDbError> {
     let mut files = Vec::new();
     collect(path, &mut files)?;
@@ -130,53 +131,82 @@ pub fn import(conn: &mut Connection, path: &Path) -> Result<ImportReport, VulnDb
     let mut report = ImportReport::default();
     let tx = conn.transaction()?;
     for f in files {
-        let bytes = std::fs::read(&f).map_err(|err| VulnDbError::Io {
+        let io = |err| VulnDbError::Io {
             path: f.display().to_string(),
             err,
-        })?;
-        let Ok(osv) = serde_json::from_slice::<Osv>(&bytes) else {
-            report.skipped.push(f.display().to_string());
-            continue;
         };
-        let severity = advisory_severity(&osv);
-        tx.execute("DELETE FROM affected WHERE id = ?1", [&osv.id])?;
-        tx.execute(
-            "INSERT OR REPLACE INTO advisories (id, summary, severity, aliases) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                osv.id,
-                osv.summary
-                    .clone()
-                    .or_else(|| osv.details.as_ref().map(|d| d.lines().next().unwrap_or("").to_owned()))
-                    .unwrap_or_default(),
-                severity,
-                serde_json::to_string(&osv.aliases).unwrap_or_default()
-            ],
-        )?;
-        for a in &osv.affected {
-            let own = [&a.ecosystem_specific, &a.database_specific]
-                .into_iter()
-                .flatten()
-                .find_map(|v| {
-                    v.get("severity")
-                        .and_then(|s| s.as_str())
-                        .map(str::to_uppercase)
-                });
-            tx.execute(
-                "INSERT INTO affected (id, ecosystem, package, ranges, versions, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    osv.id,
-                    a.package.ecosystem,
-                    a.package.name,
-                    serde_json::to_string(&a.ranges).unwrap_or_default(),
-                    serde_json::to_string(&a.versions).unwrap_or_default(),
-                    own
-                ],
-            )?;
+        if f.extension().is_some_and(|e| e == "zip") {
+            let file = std::fs::File::open(&f).map_err(io)?;
+            let mut zip = zip::ZipArchive::new(file)
+                .map_err(|e| io(std::io::Error::other(format!("not a zip archive: {e}"))))?;
+            for i in 0..zip.len() {
+                let mut entry = zip
+                    .by_index(i)
+                    .map_err(|e| io(std::io::Error::other(e.to_string())))?;
+                let name = format!("{}:{}", f.display(), entry.name());
+                if !entry.name().ends_with(".json") || entry.size() > 16 << 20 {
+                    continue;
+                }
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut entry, &mut bytes).map_err(io)?;
+                store_one(&tx, &bytes, &name, &mut report)?;
+            }
+            continue;
         }
-        report.advisories += 1;
+        let bytes = std::fs::read(&f).map_err(io)?;
+        store_one(&tx, &bytes, &f.display().to_string(), &mut report)?;
     }
     tx.commit()?;
     Ok(report)
+}
+
+fn store_one(
+    tx: &rusqlite::Transaction<'_>,
+    bytes: &[u8],
+    name: &str,
+    report: &mut ImportReport,
+) -> Result<(), VulnDbError> {
+    let Ok(osv) = serde_json::from_slice::<Osv>(bytes) else {
+        report.skipped.push(name.to_owned());
+        return Ok(());
+    };
+    let severity = advisory_severity(&osv);
+    tx.execute("DELETE FROM affected WHERE id = ?1", [&osv.id])?;
+    tx.execute(
+        "INSERT OR REPLACE INTO advisories (id, summary, severity, aliases) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            osv.id,
+            osv.summary
+                .clone()
+                .or_else(|| osv.details.as_ref().map(|d| d.lines().next().unwrap_or("").to_owned()))
+                .unwrap_or_default(),
+            severity,
+            serde_json::to_string(&osv.aliases).unwrap_or_default()
+        ],
+    )?;
+    for a in &osv.affected {
+        let own = [&a.ecosystem_specific, &a.database_specific]
+            .into_iter()
+            .flatten()
+            .find_map(|v| {
+                v.get("severity")
+                    .and_then(|s| s.as_str())
+                    .map(str::to_uppercase)
+            });
+        tx.execute(
+            "INSERT INTO affected (id, ecosystem, package, ranges, versions, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                osv.id,
+                a.package.ecosystem,
+                a.package.name,
+                serde_json::to_string(&a.ranges).unwrap_or_default(),
+                serde_json::to_string(&a.versions).unwrap_or_default(),
+                own
+            ],
+        )?;
+    }
+    report.advisories += 1;
+    Ok(())
 }
 
 fn collect(path: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), VulnDbError> {
@@ -189,7 +219,7 @@ fn collect(path: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), VulnDbE
         for e in std::fs::read_dir(path).map_err(io)? {
             collect(&e.map_err(io)?.path(), out)?;
         }
-    } else if path.extension().is_some_and(|e| e == "json") {
+    } else if path.extension().is_some_and(|e| e == "json" || e == "zip") {
         out.push(path.to_owned());
     }
     Ok(())

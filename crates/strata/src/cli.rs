@@ -726,8 +726,17 @@ pub(crate) struct VerifyArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DbCommand {
-    /// Import OSV advisories from a JSON file or a directory of them.
+    /// Import OSV advisories from JSON files, OSV export zips or directories of them.
     Import(DbImportArgs),
+    /// Download OSV export zips and import them (default: Debian's and Alpine's).
+    Update(DbUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbUpdateArgs {
+    /// An OSV export zip (or JSON) to download; repeatable.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: Vec<String>,
 }
 
 #[derive(Debug, Args)]

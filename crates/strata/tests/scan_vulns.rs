@@ -176,3 +176,44 @@ fn scan_needs_a_database_then_matches_by_release_source_and_version() {
         out.stderr
     );
 }
+
+#[test]
+fn db_update_downloads_osv_export_zips_and_a_corrupt_one_changes_nothing() {
+    let cli = setup();
+    let osv = cli.scratch().join("osv/Debian");
+    let zip = cli.scratch().join("all.zip");
+    let made = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sys, zipfile, pathlib\nz = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED)\nfor f in sorted(pathlib.Path(sys.argv[2]).glob('*.json')): z.write(f, f.name)\nz.close()")
+        .arg(&zip)
+        .arg(&osv)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let bytes = std::fs::read(&zip).unwrap();
+    let stub = strata_test_support::HttpStub::start(move |req| {
+        if req.path.ends_with("/Debian/all.zip") {
+            strata_test_support::StubReply::new(200, bytes.clone())
+        } else if req.path.ends_with("/broken.zip") {
+            strata_test_support::StubReply::new(200, b"PK\x03\x04 not really".to_vec())
+        } else {
+            strata_test_support::StubReply::new(404, b"no".to_vec())
+        }
+    });
+    let url = format!("http://{}/Debian/all.zip", stub.host);
+    let out = cli.run(&["db", "update", "--url", &url]).ok();
+    assert_eq!(out.stdout, format!("Imported 4 advisories from {url}\n"));
+    let json = cli.run(&["scan", "--format", "json", "vuln:1"]).ok().stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+
+    let broken = format!("http://{}/broken.zip", stub.host);
+    let out = cli.run(&["db", "update", "--url", &broken]).fails(1);
+    assert!(out.stderr.contains("not a zip archive"), "{}", out.stderr);
+    let missing = format!("http://{}/nope.zip", stub.host);
+    let out = cli.run(&["db", "update", "--url", &missing]).fails(1);
+    assert!(out.stderr.contains("404"), "{}", out.stderr);
+    // The database is as it was.
+    let again = cli.run(&["scan", "--format", "json", "vuln:1"]).ok().stdout;
+    assert_eq!(again, json);
+}

@@ -214,6 +214,9 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Db {
             command: DbCommand::Import(a),
         } => scan::db_import(&open()?, a),
+        Command::Db {
+            command: DbCommand::Update(a),
+        } => scan::db_update(&open()?, a),
         Command::Registry { .. }
         | Command::Lint(_)
         | Command::Sign(_)

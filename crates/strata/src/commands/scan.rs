@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use strata_scan::{Location, scan_secrets};
 use strata_store::Store;
 
-use crate::cli::{DbImportArgs, ScanArgs};
+use crate::cli::{DbImportArgs, DbUpdateArgs, ScanArgs};
 
 fn db_path(store: &Store) -> std::path::PathBuf {
     store.layout().root().join("vulndb-v1.db")
@@ -30,6 +30,50 @@ pub(crate) fn db_import(store: &Store, args: DbImportArgs) -> Result<ExitCode> {
     drop(out);
     for s in &report.skipped {
         warn(&format!("{s}: not an OSV document, skipped"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// OSV's exports of the ecosystems matched today.
+const DEFAULT_FEEDS: [&str; 2] = [
+    "https://osv-vulnerabilities.storage.googleapis.com/Debian/all.zip",
+    "https://osv-vulnerabilities.storage.googleapis.com/Alpine/all.zip",
+];
+
+pub(crate) fn db_update(store: &Store, args: DbUpdateArgs) -> Result<ExitCode> {
+    let urls: Vec<String> = if args.url.is_empty() {
+        DEFAULT_FEEDS.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        args.url.clone()
+    };
+    let http = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(600))
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let mut conn = strata_scan::vuln::open(&db_path(store))?;
+    for (i, url) in urls.iter().enumerate() {
+        let resp = http
+            .get(url)
+            .send()
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| anyhow::anyhow!("downloading {url}: {e}"))?;
+        let ext = if url.ends_with(".json") {
+            "json"
+        } else {
+            "zip"
+        };
+        let file = dir.path().join(format!("feed-{i}.{ext}"));
+        let bytes = resp
+            .bytes()
+            .map_err(|e| anyhow::anyhow!("downloading {url}: {e}"))?;
+        fs_err::write(&file, &bytes)?;
+        let report = strata_scan::vuln::import(&mut conn, &file)
+            .map_err(|e| anyhow::anyhow!("importing {url}: {e}"))?;
+        writeln!(
+            std::io::stdout(),
+            "Imported {} advisories from {url}",
+            report.advisories
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
