@@ -759,8 +759,11 @@ pub(crate) struct ScanArgs {
     /// Leave out vulnerabilities without a fixed version.
     #[arg(long)]
     pub(crate) ignore_unfixed: bool,
-    /// Output format.
-    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    /// An OpenVEX document: vulnerabilities it marks not_affected or fixed are left out.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vex: Vec<PathBuf>,
+    /// Output format (sarif for vulnerabilities only).
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "sarif"])]
     pub(crate) format: String,
     /// The image.
     pub(crate) image: String,

@@ -217,3 +217,79 @@ fn db_update_downloads_osv_export_zips_and_a_corrupt_one_changes_nothing() {
     let again = cli.run(&["scan", "--format", "json", "vuln:1"]).ok().stdout;
     assert_eq!(again, json);
 }
+
+#[test]
+fn vex_statements_suppress_and_sarif_reports_what_is_left() {
+    let cli = setup();
+    let osv = cli.scratch().join("osv");
+    cli.run(&["db", "import", osv.to_str().unwrap()]).ok();
+    let vex = cli.scratch().join("vex.json");
+    std::fs::write(
+        &vex,
+        serde_json::json!({
+            "@context": "https://openvex.dev/ns/v0.2.0",
+            "@id": "https://example.com/vex/1",
+            "author": "test",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "version": 1,
+            "statements": [
+                {"vulnerability": {"name": "CVE-2023-0001"}, "products": [{"@id": "pkg:oci/app"}],
+                 "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"},
+                {"vulnerability": {"name": "DEBIAN-CVE-2"}, "products": [{"@id": "pkg:oci/app"}],
+                 "status": "under_investigation"}
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let json = cli
+        .run(&[
+            "scan",
+            "--format",
+            "json",
+            "--vex",
+            vex.to_str().unwrap(),
+            "vuln:1",
+        ])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["DEBIAN-CVE-2"],
+        "DSA-1 is not_affected through its CVE alias"
+    );
+
+    let sarif = cli
+        .run(&["scan", "--format", "sarif", "vuln:1"])
+        .ok()
+        .stdout;
+    let s: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["ruleId"], "DSA-1");
+    assert_eq!(results[0]["level"], "error");
+    assert!(
+        results[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("fixed in 3.0.11-1~deb12u1")
+    );
+    let bad = cli.scratch().join("bad.json");
+    std::fs::write(&bad, "{}").unwrap();
+    let out = cli
+        .run(&["scan", "--vex", bad.to_str().unwrap(), "vuln:1"])
+        .fails(1);
+    assert!(
+        out.stderr.contains("not an OpenVEX document"),
+        "{}",
+        out.stderr
+    );
+}

@@ -104,13 +104,20 @@ fn vulnerabilities(store: &Store, args: &ScanArgs) -> Result<ExitCode> {
     let sbom = strata_scan::sbom::sbom(store, &image)?;
     let conn = strata_scan::vuln::open(&path)?;
     let mut found = strata_scan::vuln::matches(&conn, &sbom)?;
+    let suppressed = vex_statements(&args.vex)?;
     found.retain(|f| {
         wanted.as_ref().is_none_or(|w| w.contains(&f.severity))
             && !(args.ignore_unfixed && f.fixed.is_none())
+            && !suppressed
+                .iter()
+                .any(|v| v == &f.id || f.aliases.contains(v))
     });
     let mut out = std::io::stdout().lock();
     if args.format == "json" {
         serde_json::to_writer_pretty(&mut out, &found)?;
+        writeln!(out)?;
+    } else if args.format == "sarif" {
+        serde_json::to_writer_pretty(&mut out, &sarif(&args.image, &found))?;
         writeln!(out)?;
     } else {
         let distro = sbom
@@ -163,6 +170,83 @@ fn vulnerabilities(store: &Store, args: &ScanArgs) -> Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// Vulnerability names (ids or aliases) that OpenVEX documents mark
+/// `not_affected` or `fixed`.
+fn vex_statements(files: &[std::path::PathBuf]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for f in files {
+        let v: serde_json::Value = serde_json::from_slice(&fs_err::read(f)?)
+            .map_err(|e| anyhow::anyhow!("{}: not a VEX document: {e}", f.display()))?;
+        let Some(statements) = v["statements"].as_array() else {
+            bail!("{}: not an OpenVEX document (no statements)", f.display());
+        };
+        for s in statements {
+            let status = s["status"].as_str().unwrap_or("");
+            if status != "not_affected" && status != "fixed" {
+                continue;
+            }
+            let vuln = &s["vulnerability"];
+            let names = vuln["name"]
+                .as_str()
+                .or_else(|| vuln.as_str())
+                .into_iter()
+                .chain(
+                    vuln["aliases"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|a| a.as_str()),
+                );
+            out.extend(names.map(str::to_owned));
+        }
+    }
+    Ok(out)
+}
+
+fn sarif(image: &str, found: &[strata_scan::vuln::VulnFinding]) -> serde_json::Value {
+    let mut rules: Vec<serde_json::Value> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for f in found {
+        if seen.insert(f.id.clone()) {
+            rules.push(serde_json::json!({
+                "id": f.id,
+                "shortDescription": {"text": f.title},
+                "properties": {"security-severity": match f.severity.as_str() {
+                    "CRITICAL" => "9.5", "HIGH" => "8.0", "MEDIUM" => "5.5", "LOW" => "2.0", _ => "0.0",
+                }},
+            }));
+        }
+    }
+    let results: Vec<_> = found
+        .iter()
+        .map(|f| {
+            let level = match f.severity.as_str() {
+                "CRITICAL" | "HIGH" => "error",
+                "MEDIUM" => "warning",
+                _ => "note",
+            };
+            serde_json::json!({
+                "ruleId": f.id,
+                "level": level,
+                "message": {"text": format!(
+                    "{} {} is affected by {} ({}); fixed in {}",
+                    f.package, f.installed, f.id, f.severity,
+                    f.fixed.as_deref().unwrap_or("no release yet")
+                )},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": image},
+                    "region": {"startLine": 1},
+                }, "message": {"text": format!("layer {}", f.layer)}}],
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{"tool": {"driver": {"name": "strata scan", "rules": rules}}, "results": results}],
     })
 }
 
