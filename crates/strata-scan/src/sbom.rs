@@ -22,6 +22,8 @@ use strata_store::{ImageRecord, Store};
 const MAX_DB: u64 = 64 << 20;
 /// Largest metadata file read.
 const MAX_META: u64 = 1 << 20;
+/// Largest binary or Java archive read.
+const MAX_BINARY: u64 = 64 << 20;
 
 /// Where a package comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -35,6 +37,12 @@ pub enum Ecosystem {
     Python,
     /// Node packages.
     Npm,
+    /// Rust crates (Cargo.lock).
+    Cargo,
+    /// Go modules (build info in binaries).
+    Go,
+    /// Java archives.
+    Maven,
 }
 
 impl Ecosystem {
@@ -45,6 +53,9 @@ impl Ecosystem {
             Ecosystem::Apk => "apk",
             Ecosystem::Python => "python",
             Ecosystem::Npm => "npm",
+            Ecosystem::Cargo => "rust-crate",
+            Ecosystem::Go => "go-module",
+            Ecosystem::Maven => "java-archive",
         }
     }
 }
@@ -125,7 +136,159 @@ fn interesting(path: &str) -> Option<u64> {
     if name == "package.json" && is_node_module(path) {
         return Some(MAX_META);
     }
+    if name == "Cargo.lock" {
+        return Some(4 * MAX_META);
+    }
+    if [".jar", ".war", ".ear"].iter().any(|e| name.ends_with(e)) {
+        return Some(MAX_BINARY);
+    }
     None
+}
+
+/// `[[package]]` entries of a Cargo.lock: name and version.
+fn cargo_lock(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut cur: (Option<String>, Option<String>) = (None, None);
+    let value = |l: &str| {
+        l.split_once('=')
+            .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+    };
+    for line in text.lines().map(str::trim) {
+        if line == "[[package]]" {
+            if let (Some(n), Some(v)) = cur.clone() {
+                out.push((n, v));
+            }
+            cur = (None, None);
+        } else if line.starts_with("name =") || line.starts_with("name=") {
+            cur.0 = value(line);
+        } else if line.starts_with("version =") || line.starts_with("version=") {
+            cur.1 = value(line);
+        } else if line.starts_with('[') {
+            if let (Some(n), Some(v)) = cur.clone() {
+                out.push((n, v));
+            }
+            cur = (None, None);
+        }
+    }
+    if let (Some(n), Some(v)) = cur {
+        out.push((n, v));
+    }
+    out
+}
+
+/// Go build info (Go 1.18+, inline strings): the modules of a binary as
+/// `(path, version)`, main module first.
+fn go_modules(bin: &[u8]) -> Option<Vec<(String, String)>> {
+    const MAGIC: &[u8] = b"\xff Go buildinf:";
+    if !bin.starts_with(b"\x7fELF") {
+        return None;
+    }
+    let at = bin
+        .windows(MAGIC.len())
+        .enumerate()
+        .step_by(16)
+        .find(|(_, w)| *w == MAGIC)
+        .map(|(i, _)| i)?;
+    let flags = *bin.get(at + 15)?;
+    if flags & 2 == 0 {
+        return None;
+    }
+    let mut pos = at + 32;
+    let mut read = || -> Option<&[u8]> {
+        let (mut len, mut shift) = (0usize, 0);
+        loop {
+            let b = *bin.get(pos)?;
+            pos += 1;
+            len |= usize::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+            if shift > 35 {
+                return None;
+            }
+        }
+        let s = bin.get(pos..pos.checked_add(len)?)?;
+        pos += len;
+        Some(s)
+    };
+    let _go_version = read()?;
+    let info = read()?;
+    let info = if info.len() >= 33 {
+        &info[16..info.len() - 16]
+    } else {
+        info
+    };
+    let text = String::from_utf8_lossy(info);
+    let mut out = Vec::new();
+    let mut main_path = None;
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if (f[0] == "mod" || f[0] == "dep") && f.len() >= 3 {
+            out.push((f[1].to_owned(), f[2].to_owned()));
+        } else if f[0] == "path" && f.len() >= 2 {
+            main_path = Some(f[1].to_owned());
+        }
+    }
+    // Built outside module mode (as Debian builds Go): only the main
+    // package's path is recorded, with no version, as Syft reports it.
+    if out.is_empty()
+        && let Some(p) = main_path
+    {
+        out.push((p, "(devel)".to_owned()));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Maven coordinates of a Java archive: `pom.properties` entries, else
+/// the manifest's title and version.
+fn jar_packages(bytes: &[u8]) -> Vec<(Option<String>, String, String)> {
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut manifest = None;
+    for i in 0..zip.len() {
+        let Ok(mut e) = zip.by_index(i) else { continue };
+        let name = e.name().to_owned();
+        if e.size() > MAX_META {
+            continue;
+        }
+        let is_pom = name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties");
+        if !is_pom && name != "META-INF/MANIFEST.MF" {
+            continue;
+        }
+        let mut text = String::new();
+        if std::io::Read::read_to_string(&mut e, &mut text).is_err() {
+            continue;
+        }
+        let kv: BTreeMap<String, String> = text
+            .lines()
+            .filter_map(|l| l.split_once(if is_pom { '=' } else { ':' }))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        if is_pom {
+            if let (Some(a), Some(v)) = (kv.get("artifactId"), kv.get("version")) {
+                out.push((kv.get("groupId").cloned(), a.clone(), v.clone()));
+            }
+        } else {
+            manifest = kv
+                .get("Implementation-Title")
+                .or(kv.get("Bundle-SymbolicName"))
+                .cloned()
+                .zip(
+                    kv.get("Implementation-Version")
+                        .or(kv.get("Bundle-Version"))
+                        .cloned(),
+                );
+        }
+    }
+    if out.is_empty()
+        && let Some((t, v)) = manifest
+    {
+        out.push((None, t, v));
+    }
+    out
 }
 
 /// `.../node_modules/NAME/package.json` or `.../node_modules/@SCOPE/NAME/package.json`.
@@ -222,7 +385,10 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
             }
             let Ok(p) = entry.path() else { continue };
             let path = crate::analyze::normalize(&p.to_string_lossy());
-            let Some(limit) = interesting(&path) else {
+            let header = entry.header();
+            let executable = header.mode().is_ok_and(|m| m & 0o111 != 0)
+                && header.size().is_ok_and(|s| s > 1024 && s <= MAX_BINARY);
+            let Some(limit) = interesting(&path).or(executable.then_some(MAX_BINARY)) else {
                 continue;
             };
             let mut data = Vec::new();
@@ -446,6 +612,56 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
                 path: f.path.clone(),
                 source: None,
             });
+        } else if name == "Cargo.lock" {
+            for (n, v) in cargo_lock(&String::from_utf8_lossy(&f.data)) {
+                packages.push(Package {
+                    purl: format!("pkg:cargo/{}@{}", pct(&n), pct(&v)),
+                    name: n,
+                    version: v,
+                    ecosystem: Ecosystem::Cargo,
+                    licenses: Vec::new(),
+                    layer: f.layer,
+                    layer_digest: digests[f.layer].clone(),
+                    path: f.path.clone(),
+                    source: None,
+                });
+            }
+        } else if [".jar", ".war", ".ear"].iter().any(|e| name.ends_with(e)) {
+            for (group, artifact, v) in jar_packages(&f.data) {
+                let purl = match &group {
+                    Some(g) => format!("pkg:maven/{}/{}@{}", pct(g), pct(&artifact), pct(&v)),
+                    None => format!("pkg:maven/{}@{}", pct(&artifact), pct(&v)),
+                };
+                packages.push(Package {
+                    name: match &group {
+                        Some(g) => format!("{g}:{artifact}"),
+                        None => artifact.clone(),
+                    },
+                    version: v,
+                    ecosystem: Ecosystem::Maven,
+                    purl,
+                    licenses: Vec::new(),
+                    layer: f.layer,
+                    layer_digest: digests[f.layer].clone(),
+                    path: f.path.clone(),
+                    source: None,
+                });
+            }
+        } else if let Some(mods) = go_modules(&f.data) {
+            for (path, v) in mods {
+                let purl_path = path.split('/').map(pct).collect::<Vec<_>>().join("/");
+                packages.push(Package {
+                    purl: format!("pkg:golang/{purl_path}@{}", pct(&v)),
+                    name: path,
+                    version: v,
+                    ecosystem: Ecosystem::Go,
+                    licenses: Vec::new(),
+                    layer: f.layer,
+                    layer_digest: digests[f.layer].clone(),
+                    path: f.path.clone(),
+                    source: None,
+                });
+            }
         } else if name == "METADATA" || name == "PKG-INFO" || name.ends_with(".egg-info") {
             // Headers only: the body (after a blank line) is the description.
             let text = String::from_utf8_lossy(&f.data);
@@ -627,6 +843,33 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[0]["Description"], "x\nmore");
         assert_eq!(s[1]["Package"], "b");
+    }
+
+    #[test]
+    fn go_build_info_lists_the_main_module_and_its_dependencies() {
+        let mut bin = b"\x7fELF".to_vec();
+        bin.resize(32, 0);
+        bin.extend_from_slice(b"\xff Go buildinf:");
+        bin.push(8);
+        bin.push(2);
+        bin.resize(64, 0);
+        let info = format!(
+            "{}path\texample.com/app\nmod\texample.com/app\tv1.2.3\th1:x\ndep\tgolang.org/x/sys\tv0.1.0\th1:y\n{}",
+            "0".repeat(16),
+            "1".repeat(16)
+        );
+        for s in ["go1.22.1", info.as_str()] {
+            bin.push(s.len() as u8);
+            bin.extend_from_slice(s.as_bytes());
+        }
+        assert_eq!(
+            go_modules(&bin).unwrap(),
+            [
+                ("example.com/app".to_owned(), "v1.2.3".to_owned()),
+                ("golang.org/x/sys".to_owned(), "v0.1.0".to_owned())
+            ]
+        );
+        assert!(go_modules(b"\x7fELF not go").is_none());
     }
 
     #[test]

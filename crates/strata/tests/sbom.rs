@@ -241,3 +241,50 @@ fn sbom_documents_validate_against_the_spdx_and_cyclonedx_schemas_needs_python_j
         .status;
     assert!(!status.success());
 }
+
+#[test]
+fn language_packages_come_from_cargo_lock_go_binaries_and_jars() {
+    let jar_dir = tempfile::tempdir().unwrap();
+    let jar = jar_dir.path().join("lib.jar");
+    let made = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], 'w')\nz.writestr('META-INF/MANIFEST.MF', 'Manifest-Version: 1.0\\nImplementation-Title: lib\\n')\nz.writestr('META-INF/maven/org.example/lib/pom.properties', 'groupId=org.example\\nartifactId=lib\\nversion=1.2.3\\n')\nz.close()")
+        .arg(&jar)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let runc = std::fs::read("/usr/sbin/runc").expect("Debian's runc (a Go binary)");
+    let cli = load(
+        vec![TarBuilder::new()
+            .dir("app")
+            .file(
+                "app/Cargo.lock",
+                b"version = 3\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.200\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"myapp\"\nversion = \"0.1.0\"\n",
+            )
+            .file("app/lib.jar", &std::fs::read(&jar).unwrap())
+            .exe("app/runc", &runc)
+            .finish()],
+        "lang:1",
+    );
+    let out = cli.run(&["sbom", "--format", "json", "lang:1"]).ok().stdout;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let purls: Vec<&str> = v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["purl"].as_str().unwrap())
+        .collect();
+    assert!(purls.contains(&"pkg:cargo/serde@1.0.200"), "{purls:?}");
+    assert!(purls.contains(&"pkg:cargo/myapp@0.1.0"), "{purls:?}");
+    assert!(
+        purls.contains(&"pkg:maven/org.example/lib@1.2.3"),
+        "{purls:?}"
+    );
+    assert!(
+        purls.iter().any(
+            |p| p.starts_with("pkg:golang/github.com/opencontainers/runc@")
+                || p.starts_with("pkg:golang/github.com/")
+        ),
+        "runc's Go modules: {purls:?}"
+    );
+}
