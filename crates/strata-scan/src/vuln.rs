@@ -8,11 +8,12 @@
 //! affected(id -> advisories.id, ecosystem, package, ranges JSON, versions JSON)
 //! ```
 //!
-//! `import` takes OSV JSON documents (a file or a directory of them) and
-//! replaces advisories with the same id. Matching today covers Debian and
-//! Alpine packages: the ecosystem is the release (`Debian:12`,
-//! `Alpine:v3.19`, from `os-release`), the package the source package, and
-//! versions are ordered by dpkg's and apk's rules. An advisory applies when
+//! `import` takes OSV JSON documents (files, export zips, directories) and
+//! replaces advisories with the same id. Debian and Alpine packages match
+//! their release's ecosystem (`Debian:12`, `Alpine:v3.19`, from
+//! `os-release`) by source package, ordered by dpkg's and apk's rules;
+//! PyPI (names normalized, PEP 440), npm, crates.io and Go (semver) match
+//! by name. Maven is not matched yet. An advisory applies when
 //! the installed version is listed, or lies in an `ECOSYSTEM` range
 //! (`introduced` <= v < `fixed`, or <= `last_affected`).
 
@@ -23,7 +24,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::sbom::{Ecosystem, Sbom};
-use crate::version::{apk_cmp, dpkg_cmp};
+use crate::version::{apk_cmp, dpkg_cmp, pep440_cmp, semver_cmp};
 
 /// Severities, lowest first.
 pub const SEVERITIES: [&str; 5] = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
@@ -193,12 +194,17 @@ fn store_one(
                     .and_then(|s| s.as_str())
                     .map(str::to_uppercase)
             });
+        let name = if a.package.ecosystem == "PyPI" {
+            pypi_name(&a.package.name)
+        } else {
+            a.package.name.clone()
+        };
         tx.execute(
             "INSERT INTO affected (id, ecosystem, package, ranges, versions, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 osv.id,
                 a.package.ecosystem,
-                a.package.name,
+                name,
                 serde_json::to_string(&a.ranges).unwrap_or_default(),
                 serde_json::to_string(&a.versions).unwrap_or_default(),
                 own
@@ -348,13 +354,33 @@ pub struct VulnFinding {
 fn compare(eco: Ecosystem) -> fn(&str, &str) -> Ordering {
     match eco {
         Ecosystem::Apk => apk_cmp,
-        _ => dpkg_cmp,
+        Ecosystem::Deb => dpkg_cmp,
+        Ecosystem::Python => pep440_cmp,
+        _ => semver_cmp,
     }
+}
+
+/// PyPI names compare case-insensitively with runs of `-`, `_`, `.` equal.
+fn pypi_name(n: &str) -> String {
+    let mut out = String::new();
+    let mut sep = false;
+    for c in n.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// The OSV ecosystem string of the image's OS packages.
 fn os_ecosystem(sbom: &Sbom, eco: Ecosystem) -> Option<String> {
-    let d = sbom.distro.as_ref()?;
+    let d = sbom.distro.clone().unwrap_or_default();
     match eco {
         Ecosystem::Deb => {
             let major = d.version_id.split('.').next().unwrap_or("");
@@ -364,11 +390,15 @@ fn os_ecosystem(sbom: &Sbom, eco: Ecosystem) -> Option<String> {
             let mm: Vec<&str> = d.version_id.split('.').take(2).collect();
             (mm.len() == 2).then(|| format!("Alpine:v{}.{}", mm[0], mm[1]))
         }
-        _ => None,
+        Ecosystem::Python => Some("PyPI".to_owned()),
+        Ecosystem::Npm => Some("npm".to_owned()),
+        Ecosystem::Cargo => Some("crates.io".to_owned()),
+        Ecosystem::Go => Some("Go".to_owned()),
+        Ecosystem::Maven => None,
     }
 }
 
-/// Matches the SBOM's OS packages against the database.
+/// Matches the SBOM's packages against the database.
 pub fn matches(conn: &Connection, sbom: &Sbom) -> Result<Vec<VulnFinding>, VulnDbError> {
     let mut out = Vec::new();
     let mut stmt = conn.prepare(
@@ -377,13 +407,13 @@ pub fn matches(conn: &Connection, sbom: &Sbom) -> Result<Vec<VulnFinding>, VulnD
          WHERE a.ecosystem = ?1 AND a.package = ?2",
     )?;
     for p in &sbom.packages {
-        if !matches!(p.ecosystem, Ecosystem::Deb | Ecosystem::Apk) {
-            continue;
-        }
         let Some(eco) = os_ecosystem(sbom, p.ecosystem) else {
             continue;
         };
-        let source = p.source.clone().unwrap_or_else(|| p.name.clone());
+        let source = match p.ecosystem {
+            Ecosystem::Python => pypi_name(&p.name),
+            _ => p.source.clone().unwrap_or_else(|| p.name.clone()),
+        };
         let cmp = compare(p.ecosystem);
         let rows = stmt.query_map(params![eco, source], |r| {
             Ok((
@@ -435,7 +465,7 @@ fn affected_by(
     let mut fixed_any = None;
     let mut hit = versions.iter().any(|x| cmp(x, v) == Ordering::Equal);
     for r in ranges {
-        if r["type"] != "ECOSYSTEM" {
+        if r["type"] != "ECOSYSTEM" && r["type"] != "SEMVER" {
             continue;
         }
         let events = r["events"].as_array().cloned().unwrap_or_default();

@@ -293,3 +293,66 @@ fn vex_statements_suppress_and_sarif_reports_what_is_left() {
         out.stderr
     );
 }
+
+#[test]
+fn language_packages_match_pypi_and_npm_advisories_by_their_own_version_rules() {
+    let cli = Cli::new(BIN);
+    let img = ArchiveImage::new(
+        vec![
+            TarBuilder::new()
+                .dir("usr/lib/python3/dist-packages/Flask-2.0.1.dist-info")
+                .file(
+                    "usr/lib/python3/dist-packages/Flask-2.0.1.dist-info/METADATA",
+                    b"Metadata-Version: 2.1\nName: Flask\nVersion: 2.0.1\n",
+                )
+                .dir("app/node_modules/lodash")
+                .file(
+                    "app/node_modules/lodash/package.json",
+                    br#"{"name":"lodash","version":"4.17.20"}"#,
+                )
+                .finish(),
+        ],
+        &["lang:1"],
+    );
+    let bytes = DockerArchive {
+        images: vec![img],
+        layout: Layout::Legacy,
+    }
+    .build();
+    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    let dir = cli.scratch().join("osv");
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = |id: &str, eco: &str, name: &str, kind: &str, fixed: &str| {
+        serde_json::json!({"id": id, "summary": format!("{name} issue"),
+            "database_specific": {"severity": "HIGH"},
+            "affected": [{"package": {"ecosystem": eco, "name": name},
+                "ranges": [{"type": kind, "events": [{"introduced": "0"}, {"fixed": fixed}]}]}]})
+        .to_string()
+    };
+    std::fs::write(
+        dir.join("a.json"),
+        doc("PYSEC-1", "PyPI", "flask", "ECOSYSTEM", "2.2.5"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.json"),
+        doc("GHSA-1", "npm", "lodash", "SEMVER", "4.17.21"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("c.json"),
+        doc("GHSA-2", "npm", "lodash", "SEMVER", "4.17.10"),
+    )
+    .unwrap();
+    cli.run(&["db", "import", dir.to_str().unwrap()]).ok();
+    let json = cli.run(&["scan", "--format", "json", "lang:1"]).ok().stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["GHSA-1", "PYSEC-1"]);
+}
