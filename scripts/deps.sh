@@ -4,7 +4,7 @@
 # interop tests, runc for containers, tini for `run --init`, jq for scripts, openssl and curl
 # for TLS and S3 fixtures; then moto's S3 server (pip) for the registry's S3 storage tests.
 set -euo pipefail
-need=(busybox-static docker.io docker-registry skopeo podman umoci runc tini jq ca-certificates xz-utils bzip2 openssl curl)
+need=(busybox-static debootstrap docker.io docker-registry skopeo podman umoci runc tini jq ca-certificates xz-utils bzip2 openssl curl)
 missing=()
 for p in "${need[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -7,6 +7,7 @@
 //! - [`DockerArchive`]: `docker save` archives in the pre-25 layout
 //!   (`<id>/layer.tar`) and the 25+ layout (OCI `blobs/` plus `manifest.json`).
 //! - [`Cli`]: runs the `strata` binary against a private store root.
+//! - [`debian_minbase_tar`]: a real `debootstrap --variant=minbase` root, cached.
 //! - [`DockerDaemon`]: a private `dockerd` for interop tests.
 //! - [`Pty`]: a pseudo-terminal, to play a user at a terminal.
 //! - [`Distribution`]: Debian's `docker-registry` on 127.0.0.1.
@@ -20,6 +21,7 @@
 
 mod archive;
 mod cli;
+mod debian;
 mod distribution;
 mod docker;
 mod http_stub;
@@ -31,6 +33,7 @@ mod tarball;
 
 pub use archive::{ArchiveImage, DockerArchive, Layout};
 pub use cli::{Cli, Output, redact};
+pub use debian::debian_minbase_tar;
 pub use distribution::Distribution;
 pub use docker::DockerDaemon;
 pub use http_stub::{HttpStub, StubReply, StubRequest};

@@ -288,3 +288,49 @@ fn language_packages_come_from_cargo_lock_go_binaries_and_jars() {
         "runc's Go modules: {purls:?}"
     );
 }
+
+#[test]
+fn a_debootstrap_minbase_image_is_catalogued_and_its_documents_validate_needs_root_and_debootstrap()
+{
+    let tar = strata_test_support::debian_minbase_tar();
+    let cli = Cli::new(BIN);
+    cli.run(&["import", tar.to_str().unwrap(), "minbase:12"])
+        .ok();
+    let out = cli
+        .run(&["sbom", "--format", "json", "minbase:12"])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["distro"]["id"], "debian");
+    assert_eq!(v["distro"]["version_id"], "12");
+    let pkgs = v["packages"].as_array().unwrap();
+    // minbase is about 90 packages, all Debian ones, all in the one layer.
+    assert!(pkgs.len() >= 70 && pkgs.len() <= 150, "{}", pkgs.len());
+    for name in ["bash", "dpkg", "apt", "libc6", "coreutils"] {
+        let p = pkgs
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(p["ecosystem"], "deb");
+        assert_eq!(p["layer"], 0);
+        assert!(p["purl"].as_str().unwrap().contains("distro=debian-12"));
+    }
+    let licensed = pkgs
+        .iter()
+        .filter(|p| !p["licenses"].as_array().unwrap().is_empty())
+        .count();
+    assert!(
+        licensed * 2 > pkgs.len(),
+        "most packages have a licence: {licensed}"
+    );
+    let spdx = cli
+        .run(&["sbom", "--format", "spdx-json", "minbase:12"])
+        .ok()
+        .stdout;
+    validate("spdx-2.3.schema.json", &spdx, cli.scratch());
+    let cdx = cli
+        .run(&["sbom", "--format", "cyclonedx-json", "minbase:12"])
+        .ok()
+        .stdout;
+    validate("bom-1.6.schema.json", &cdx, cli.scratch());
+}
