@@ -469,6 +469,38 @@ impl Client {
         check(resp, &format!("blob {digest} of {}", name.name()))
     }
 
+    /// The referrers of `digest` (OCI 1.1), optionally of one artifact
+    /// type: the index's manifest descriptors. `None` when the registry
+    /// has no referrers API (404).
+    pub fn referrers(
+        &self,
+        name: &Reference,
+        digest: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<strata_core::Descriptor>>> {
+        let (domain, repo) = (name.domain(), name.path());
+        let mut url = format!("{}/v2/{repo}/referrers/{digest}", self.base_url(domain));
+        if let Some(t) = artifact_type {
+            // `+` would read as a space in a query string.
+            url.push_str(&format!("?artifactType={}", t.replace('+', "%2B")));
+        }
+        let resp = self.send(domain, &[repo_scope(repo, "pull")], &|h| {
+            h.get(&url).header(ACCEPT, OCI_INDEX)
+        })?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let resp = check(resp, &format!("referrers of {digest}"))?;
+        let bytes = resp.bytes().map_err(Error::from_reqwest)?;
+        let index: strata_core::ImageIndex = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Invalid(format!("the referrers of {digest}: {e}")))?;
+        let mut list = index.manifests;
+        if let Some(t) = artifact_type {
+            list.retain(|d| d.artifact_type.as_deref() == Some(t));
+        }
+        Ok(Some(list))
+    }
+
     /// Every tag of `name`'s repository (`tags/list`, following the
     /// `Link` header's pages).
     pub fn tags(&self, name: &Reference) -> Result<Vec<String>> {

@@ -117,6 +117,39 @@ pub fn signature_tag(digest: &Digest) -> String {
     format!("{}-{}.sig", digest.algorithm().as_str(), digest.hex())
 }
 
+/// cosign's artifact type for signatures stored as OCI 1.1 referrers.
+pub const SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+
+/// An OCI 1.1 referrer holding one signature of the image described by
+/// `subject` (its media type, digest and size): the empty config, the
+/// payload layer with its signature annotation. Returns (config, manifest).
+pub fn referrer_manifest(
+    subject: (&str, &Digest, u64),
+    payload: (&Digest, u64),
+    signature: &str,
+) -> (Vec<u8>, Vec<u8>) {
+    let config = b"{}".to_vec();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": SIGNATURE_ARTIFACT_TYPE,
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "size": 2,
+            "digest": Digest::sha256(&config).to_string(),
+        },
+        "layers": [{
+            "mediaType": PAYLOAD_MEDIA_TYPE,
+            "size": payload.1,
+            "digest": payload.0.to_string(),
+            "annotations": {SIGNATURE_ANNOTATION: signature},
+        }],
+        "subject": {"mediaType": subject.0, "digest": subject.1.to_string(), "size": subject.2},
+    }))
+    .unwrap_or_default();
+    (config, manifest)
+}
+
 /// The signature manifest's config and manifest bytes for payload layers
 /// `(payload digest, size, signature)`.
 pub fn signature_manifest(layers: &[(Digest, u64, String)]) -> (Vec<u8>, Vec<u8>) {

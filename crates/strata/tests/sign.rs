@@ -129,6 +129,30 @@ fn sign_then_verify_and_every_failure_is_clear() {
     );
     assert!(m["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"].is_string());
 
+    // The signature is also an OCI 1.1 referrer of the image.
+    let refs: serde_json::Value = serde_json::from_str(
+        &reqwest::blocking::get(format!(
+            "http://{}/v2/team/app/referrers/{digest}?artifactType=application/vnd.dev.cosign.artifact.sig.v1%2Bjson",
+            reg.host
+        ))
+        .unwrap()
+        .text()
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(refs["manifests"].as_array().unwrap().len(), 1, "{refs}");
+    // Without the tag, verify finds it through the referrers API.
+    let status = reqwest::blocking::Client::new()
+        .delete(format!(
+            "http://{}/v2/team/app/manifests/{sig_tag}",
+            reg.host
+        ))
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 202);
+    cli.run(&["verify", "--key", &public, &full]).ok();
+
     // Another key does not verify it.
     let other = cli.scratch().join("other");
     cli.run_env(

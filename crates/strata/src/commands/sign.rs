@@ -56,19 +56,24 @@ pub(crate) fn key_public(args: KeyPublicArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The image's repository and manifest digest in its registry.
-fn resolve(client: &Client, image: &str) -> Result<(Reference, Digest)> {
+/// The image's repository, manifest digest, media type and size in its
+/// registry.
+fn resolve(client: &Client, image: &str) -> Result<(Reference, Digest, String, u64)> {
     let r = Reference::parse_normalized(image)
         .map_err(|e| anyhow::anyhow!("invalid reference format: {e}"))?;
-    if let Some(d) = r.digest() {
-        return Ok((r.clone(), d.clone()));
-    }
-    let r = r.with_default_tag();
-    let tag = r.tag().unwrap_or("latest").to_owned();
+    let reference = match r.digest() {
+        Some(d) => d.to_string(),
+        None => r
+            .clone()
+            .with_default_tag()
+            .tag()
+            .unwrap_or("latest")
+            .to_owned(),
+    };
     let m = client
-        .manifest(&r, &tag)
+        .manifest(&r, &reference)
         .with_context(|| format!("resolving {image}"))?;
-    Ok((r, m.digest))
+    Ok((r, m.digest, m.media_type, m.bytes.len() as u64))
 }
 
 fn upload(client: &Client, repo: &Reference, bytes: Vec<u8>) -> Result<Digest> {
@@ -90,7 +95,7 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
     let private = fs_err::read(&args.key)?;
     let password = password()?;
     let client = Client::new(crate::env::client_options()?)?;
-    let (repo, digest) = resolve(&client, &args.image)?;
+    let (repo, digest, media_type, manifest_size) = resolve(&client, &args.image)?;
     let payload = sign::payload(&repo.name(), &digest);
     let signature = sign::sign(&private, &password, &payload)?;
     // Earlier signatures of the same digest are kept: their layers come
@@ -111,6 +116,20 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
     }
     let size = payload.len() as u64;
     let payload_digest = upload(&client, &repo, payload)?;
+    // Also an OCI 1.1 referrer, for registries with the referrers API.
+    let (rconfig, referrer) = sign::referrer_manifest(
+        (&media_type, &digest, manifest_size),
+        (&payload_digest, size),
+        &signature,
+    );
+    upload(&client, &repo, rconfig)?;
+    let referrer_digest = Digest::sha256(&referrer);
+    client.put_manifest(
+        &repo,
+        &referrer_digest.to_string(),
+        referrer,
+        "application/vnd.oci.image.manifest.v1+json",
+    )?;
     layers.retain(|(d, _, s)| !(d == &payload_digest && s == &signature));
     layers.push((payload_digest, size, signature));
     let (config, manifest) = sign::signature_manifest(&layers);
@@ -132,22 +151,41 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
 pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
     let public = fs_err::read(&args.key)?;
     let client = Client::new(crate::env::client_options()?)?;
-    let (repo, digest) = resolve(&client, &args.image)?;
+    let (repo, digest, _, _) = resolve(&client, &args.image)?;
     let tag = sign::signature_tag(&digest);
-    let Ok(sig_manifest) = client.manifest(&repo, &tag) else {
+    // The tag cosign writes, then OCI 1.1 referrers.
+    let mut manifests: Vec<ImageManifest> = Vec::new();
+    if let Ok(m) = client.manifest(&repo, &tag) {
+        manifests.push(
+            serde_json::from_slice(&m.bytes)
+                .with_context(|| format!("reading the signature manifest {tag}"))?,
+        );
+    }
+    if let Ok(Some(list)) = client.referrers(&repo, &digest, Some(sign::SIGNATURE_ARTIFACT_TYPE)) {
+        for d in list {
+            let m = client.manifest(&repo, &d.digest.to_string())?;
+            if let Ok(m) = serde_json::from_slice::<ImageManifest>(&m.bytes) {
+                manifests.push(m);
+            }
+        }
+    }
+    if manifests.is_empty() {
         bail!("no signatures found for {} ({digest})", args.image);
-    };
-    let m: ImageManifest = serde_json::from_slice(&sig_manifest.bytes)
-        .with_context(|| format!("reading the signature manifest {tag}"))?;
+    }
     let mut verified = Vec::new();
     let mut errors = Vec::new();
-    for l in &m.layers {
+    // The same signature may be stored both ways: check it once.
+    let mut seen = std::collections::BTreeSet::new();
+    for l in manifests.iter().flat_map(|m| &m.layers) {
         if l.media_type.as_str() != sign::PAYLOAD_MEDIA_TYPE {
             continue;
         }
         let Some(sig) = l.annotation(sign::SIGNATURE_ANNOTATION) else {
             continue;
         };
+        if !seen.insert((l.digest.clone(), sig.to_owned())) {
+            continue;
+        }
         let mut body = client.blob(&repo, &l.digest, 0)?;
         let mut payload = Vec::new();
         std::io::Read::read_to_end(&mut body, &mut payload)?;
