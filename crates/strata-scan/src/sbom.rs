@@ -2,7 +2,10 @@
 //! layer that added it.
 //!
 //! Catalogued today: Debian packages (`var/lib/dpkg/status` and the
-//! distroless `status.d/`), Alpine packages (`lib/apk/db/installed`),
+//! distroless `status.d/`), Alpine packages (`lib/apk/db/installed`), RPM
+//! packages (rpm's sqlite database; the older BerkeleyDB one is not read),
+//! Rust crates (`Cargo.lock`), Go modules (build info in binaries), Java
+//! archives (`pom.properties`, manifests),
 //! Python distributions (`*.dist-info/METADATA`, `*.egg-info`) and Node
 //! packages (`node_modules/**/package.json`). Licences come from the
 //! package metadata (Debian: the `License:` fields of machine-readable
@@ -43,6 +46,8 @@ pub enum Ecosystem {
     Go,
     /// Java archives.
     Maven,
+    /// RPM packages.
+    Rpm,
 }
 
 impl Ecosystem {
@@ -56,6 +61,7 @@ impl Ecosystem {
             Ecosystem::Cargo => "rust-crate",
             Ecosystem::Go => "go-module",
             Ecosystem::Maven => "java-archive",
+            Ecosystem::Rpm => "rpm",
         }
     }
 }
@@ -114,7 +120,11 @@ struct Found {
 
 fn interesting(path: &str) -> Option<u64> {
     let name = path.rsplit('/').next().unwrap_or("");
-    if path == "var/lib/dpkg/status" || path == "lib/apk/db/installed" {
+    if path == "var/lib/dpkg/status"
+        || path == "lib/apk/db/installed"
+        || path == "var/lib/rpm/rpmdb.sqlite"
+        || path == "usr/lib/sysimage/rpm/rpmdb.sqlite"
+    {
         return Some(MAX_DB);
     }
     if path.starts_with("var/lib/dpkg/status.d/") && !name.ends_with(".md5sums") {
@@ -143,6 +153,90 @@ fn interesting(path: &str) -> Option<u64> {
         return Some(MAX_BINARY);
     }
     None
+}
+
+/// One installed RPM: name, epoch, version, release, arch, licence, source rpm.
+struct RpmHeader {
+    name: String,
+    epoch: Option<i32>,
+    version: String,
+    release: String,
+    arch: String,
+    license: Option<String>,
+    source_rpm: Option<String>,
+}
+
+/// Parses an rpm header blob as rpm's sqlite backend stores it (no lead:
+/// index count, data length, index entries, data).
+fn rpm_header(blob: &[u8]) -> Option<RpmHeader> {
+    let be = |b: &[u8], at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    };
+    let il = be(blob, 0)? as usize;
+    let dl = be(blob, 4)? as usize;
+    let data_start = 8 + il.checked_mul(16)?;
+    let data = blob.get(data_start..data_start.checked_add(dl)?)?;
+    let mut strings: BTreeMap<u32, String> = BTreeMap::new();
+    let mut epoch = None;
+    for i in 0..il {
+        let e = 8 + i * 16;
+        let (tag, kind, off) = (be(blob, e)?, be(blob, e + 4)?, be(blob, e + 8)? as usize);
+        match kind {
+            // STRING or I18NSTRING: NUL-terminated.
+            6 | 9 => {
+                let rest = data.get(off..)?;
+                let end = rest.iter().position(|&b| b == 0)?;
+                strings.insert(tag, String::from_utf8_lossy(&rest[..end]).into_owned());
+            }
+            4 if tag == 1003 => {
+                epoch = Some(i32::from_be_bytes(data.get(off..off + 4)?.try_into().ok()?));
+            }
+            _ => {}
+        }
+    }
+    Some(RpmHeader {
+        name: strings.remove(&1000)?,
+        epoch,
+        version: strings.remove(&1001)?,
+        release: strings.remove(&1002).unwrap_or_default(),
+        arch: strings.remove(&1022).unwrap_or_default(),
+        license: strings.remove(&1014),
+        source_rpm: strings.remove(&1044),
+    })
+}
+
+/// The packages in an rpm sqlite database's bytes.
+fn rpm_packages(db: &[u8]) -> Result<Vec<RpmHeader>, String> {
+    // SQLite reads files: the database goes to a private temp dir first.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("strata-rpmdb-{}-{seq}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join("rpmdb.sqlite");
+    std::fs::write(&file, db).map_err(|e| e.to_string())?;
+    let result = (|| -> Result<Vec<RpmHeader>, String> {
+        let conn = rusqlite::Connection::open_with_flags(
+            &file,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| e.to_string())?;
+        let mut stmt = conn
+            .prepare("SELECT blob FROM Packages")
+            .map_err(|e| e.to_string())?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let blob = row.map_err(|e| e.to_string())?;
+            if let Some(h) = rpm_header(&blob) {
+                out.push(h);
+            }
+        }
+        Ok(out)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// `[[package]]` entries of a Cargo.lock: name and version.
@@ -527,6 +621,47 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
             path: f.path.clone(),
             source,
         });
+    }
+
+    // rpm: the topmost visible sqlite database.
+    if let Some(f) = found
+        .iter()
+        .rev()
+        .find(|f| f.path.ends_with("rpmdb.sqlite") && visible(f))
+    {
+        match rpm_packages(&f.data) {
+            Ok(list) => {
+                let ns = namespace.clone().unwrap_or_else(|| "redhat".to_owned());
+                for h in list {
+                    let evr = format!("{}-{}", h.version, h.release);
+                    let mut purl = format!(
+                        "pkg:rpm/{ns}/{}@{}?arch={}",
+                        pct(&h.name),
+                        pct(&evr),
+                        pct(&h.arch)
+                    );
+                    if let Some(e) = h.epoch.filter(|e| *e != 0) {
+                        purl.push_str(&format!("&epoch={e}"));
+                    }
+                    purl.push_str(&distro_q);
+                    packages.push(Package {
+                        version: match h.epoch.filter(|e| *e != 0) {
+                            Some(e) => format!("{e}:{evr}"),
+                            None => evr,
+                        },
+                        name: h.name,
+                        ecosystem: Ecosystem::Rpm,
+                        purl,
+                        licenses: h.license.into_iter().collect(),
+                        layer: f.layer,
+                        layer_digest: digests[f.layer].clone(),
+                        path: f.path.clone(),
+                        source: h.source_rpm,
+                    });
+                }
+            }
+            Err(e) => report.warnings.push(format!("/{}: {e}", f.path)),
+        }
     }
 
     // apk: the same rule over lib/apk/db/installed.

@@ -394,7 +394,7 @@ fn os_ecosystem(sbom: &Sbom, eco: Ecosystem) -> Option<String> {
         Ecosystem::Npm => Some("npm".to_owned()),
         Ecosystem::Cargo => Some("crates.io".to_owned()),
         Ecosystem::Go => Some("Go".to_owned()),
-        Ecosystem::Maven => None,
+        Ecosystem::Maven | Ecosystem::Rpm => None,
     }
 }
 

@@ -334,3 +334,95 @@ fn a_debootstrap_minbase_image_is_catalogued_and_its_documents_validate_needs_ro
         .stdout;
     validate("bom-1.6.schema.json", &cdx, cli.scratch());
 }
+
+#[test]
+fn rpm_packages_come_from_the_sqlite_database_and_a_broken_one_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rpmdb.sqlite");
+    // A header as rpm stores it: index count, data length, index entries
+    // (tag, type, offset, count; big endian), then the data.
+    let script = r#"
+import sqlite3, struct, sys
+def header(fields):
+    data = b""; index = b""
+    for tag, kind, value in fields:
+        if kind == 4:
+            while len(data) % 4: data += b"\0"
+            off = len(data); data += struct.pack(">i", value)
+        else:
+            off = len(data); data += value.encode() + b"\0"
+        index += struct.pack(">IIiI", tag, kind, off, 1)
+    return struct.pack(">II", len(fields), len(data)) + index + data
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)")
+db.execute("INSERT INTO Packages (blob) VALUES (?)", (header([(1000, 6, "bash"), (1001, 6, "5.2.26"), (1002, 6, "3.fc40"),
+    (1022, 6, "x86_64"), (1014, 6, "GPL-3.0-or-later"), (1044, 6, "bash-5.2.26-3.fc40.src.rpm")]),))
+db.execute("INSERT INTO Packages (blob) VALUES (?)", (header([(1000, 6, "openssl-libs"), (1003, 4, 1), (1001, 6, "3.2.1"),
+    (1002, 6, "2.fc40"), (1022, 6, "x86_64")]),))
+db.execute("INSERT INTO Packages (blob) VALUES (?)", (b"\xff\xff",))
+db.commit()
+"#;
+    let ok = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let cli = load(
+        vec![
+            TarBuilder::new()
+                .dir("etc")
+                .file("etc/os-release", b"ID=fedora\nVERSION_ID=40\n")
+                .dir("usr/lib/sysimage/rpm")
+                .file(
+                    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+                    &std::fs::read(&db).unwrap(),
+                )
+                .finish(),
+        ],
+        "fedora:40",
+    );
+    let out = cli
+        .run(&["sbom", "--format", "json", "fedora:40"])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let purls: Vec<&str> = v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["purl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:rpm/fedora/bash@5.2.26-3.fc40?arch=x86_64&distro=fedora-40",
+            "pkg:rpm/fedora/openssl-libs@3.2.1-2.fc40?arch=x86_64&epoch=1&distro=fedora-40"
+        ]
+    );
+    assert_eq!(
+        v["packages"][0]["licenses"],
+        serde_json::json!(["GPL-3.0-or-later"])
+    );
+    assert_eq!(v["packages"][1]["version"], "1:3.2.1-2.fc40");
+
+    let broken = load(
+        vec![
+            TarBuilder::new()
+                .dir("var/lib/rpm")
+                .file(
+                    "var/lib/rpm/rpmdb.sqlite",
+                    b"SQLite format 3\0 but not really",
+                )
+                .finish(),
+        ],
+        "broken-rpm:1",
+    );
+    let out = broken.run(&["sbom", "broken-rpm:1"]).ok();
+    assert!(
+        out.stderr.contains("WARNING: /var/lib/rpm/rpmdb.sqlite:"),
+        "{}",
+        out.stderr
+    );
+}
