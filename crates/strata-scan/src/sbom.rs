@@ -4,7 +4,8 @@
 //! Catalogued today: Debian packages (`var/lib/dpkg/status` and the
 //! distroless `status.d/`), Alpine packages (`lib/apk/db/installed`), RPM
 //! packages (rpm's sqlite database; the older BerkeleyDB one is not read),
-//! Rust crates (`Cargo.lock`), Go modules (build info in binaries), Java
+//! Rust crates (`Cargo.lock` and cargo-auditable's `.dep-v0` section in
+//! binaries), Go modules (build info in binaries), Java
 //! archives (`pom.properties`, manifests),
 //! Python distributions (`*.dist-info/METADATA`, `*.egg-info`) and Node
 //! packages (`node_modules/**/package.json`). Licences come from the
@@ -268,6 +269,65 @@ fn cargo_lock(text: &str) -> Vec<(String, String)> {
         out.push((n, v));
     }
     out
+}
+
+/// The bytes of ELF64 little-endian section `name`, if present.
+fn elf_section<'a>(bin: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    if !bin.starts_with(b"\x7fELF") || bin.get(4) != Some(&2) || bin.get(5) != Some(&1) {
+        return None;
+    }
+    let u16_at = |o: usize| Some(u16::from_le_bytes(bin.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(bin.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(bin.get(o..o + 8)?.try_into().ok()?));
+    let shoff = usize::try_from(u64_at(0x28)?).ok()?;
+    let (entsize, num, strndx) = (
+        usize::from(u16_at(0x3A)?),
+        usize::from(u16_at(0x3C)?),
+        usize::from(u16_at(0x3E)?),
+    );
+    let header = |i: usize| -> Option<(usize, usize, usize)> {
+        let o = shoff.checked_add(i.checked_mul(entsize)?)?;
+        Some((
+            u32_at(o)? as usize,
+            usize::try_from(u64_at(o + 0x18)?).ok()?,
+            usize::try_from(u64_at(o + 0x20)?).ok()?,
+        ))
+    };
+    let (_, str_off, str_size) = header(strndx)?;
+    let strtab = bin.get(str_off..str_off.checked_add(str_size)?)?;
+    for i in 0..num.min(4096) {
+        let (n, off, size) = header(i)?;
+        let rest = strtab.get(n..)?;
+        let end = rest.iter().position(|&b| b == 0)?;
+        if &rest[..end] == name.as_bytes() {
+            return bin.get(off..off.checked_add(size)?);
+        }
+    }
+    None
+}
+
+/// The crates cargo-auditable recorded in a Rust binary's `.dep-v0`
+/// section (zlib-compressed JSON), as `(name, version)`.
+fn auditable_crates(bin: &[u8]) -> Option<Vec<(String, String)>> {
+    let section = elf_section(bin, ".dep-v0")?;
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(flate2::read::ZlibDecoder::new(section), 8 << 20),
+        &mut json,
+    )
+    .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&json).ok()?;
+    let out: Vec<(String, String)> = v["packages"]
+        .as_array()?
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p["name"].as_str()?.to_owned(),
+                p["version"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    (!out.is_empty()).then_some(out)
 }
 
 /// Go build info (Go 1.18+, inline strings): the modules of a binary as
@@ -782,6 +842,20 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
                     source: None,
                 });
             }
+        } else if let Some(crates) = auditable_crates(&f.data) {
+            for (n, v) in crates {
+                packages.push(Package {
+                    purl: format!("pkg:cargo/{}@{}", pct(&n), pct(&v)),
+                    name: n,
+                    version: v,
+                    ecosystem: Ecosystem::Cargo,
+                    licenses: Vec::new(),
+                    layer: f.layer,
+                    layer_digest: digests[f.layer].clone(),
+                    path: f.path.clone(),
+                    source: None,
+                });
+            }
         } else if let Some(mods) = go_modules(&f.data) {
             for (path, v) in mods {
                 let purl_path = path.split('/').map(pct).collect::<Vec<_>>().join("/");
@@ -1005,6 +1079,62 @@ mod tests {
             ]
         );
         assert!(go_modules(b"\x7fELF not go").is_none());
+    }
+
+    /// A minimal ELF64 with the sections given, for the section reader.
+    fn elf(sections: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut strtab = vec![0u8];
+        let mut names = Vec::new();
+        for (n, _) in sections.iter().chain([(".shstrtab", Vec::new())].iter()) {
+            names.push(strtab.len() as u32);
+            strtab.extend_from_slice(n.as_bytes());
+            strtab.push(0);
+        }
+        let mut bin = vec![0u8; 64];
+        bin[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        let mut offsets = Vec::new();
+        for (_, data) in sections {
+            offsets.push((bin.len(), data.len()));
+            bin.extend_from_slice(data);
+        }
+        offsets.push((bin.len(), strtab.len()));
+        bin.extend_from_slice(&strtab);
+        let shoff = bin.len();
+        bin.extend_from_slice(&[0u8; 64]); // the null section
+        for (i, (off, size)) in offsets.iter().enumerate() {
+            let mut h = [0u8; 64];
+            h[..4].copy_from_slice(&names[i].to_le_bytes());
+            h[0x18..0x20].copy_from_slice(&(*off as u64).to_le_bytes());
+            h[0x20..0x28].copy_from_slice(&(*size as u64).to_le_bytes());
+            bin.extend_from_slice(&h);
+        }
+        let n = offsets.len() + 1;
+        bin[0x28..0x30].copy_from_slice(&(shoff as u64).to_le_bytes());
+        bin[0x3A..0x3C].copy_from_slice(&64u16.to_le_bytes());
+        bin[0x3C..0x3E].copy_from_slice(&(n as u16).to_le_bytes());
+        bin[0x3E..0x40].copy_from_slice(&((n - 1) as u16).to_le_bytes());
+        bin
+    }
+
+    #[test]
+    fn cargo_auditable_data_lists_the_crates_of_a_rust_binary() {
+        use std::io::Write;
+        let json = br#"{"packages":[{"name":"myapp","version":"0.3.0","source":"local","root":true},{"name":"serde","version":"1.0.200","source":"crates.io"}]}"#;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(json).unwrap();
+        let bin = elf(&[(".text", vec![0x90; 32]), (".dep-v0", z.finish().unwrap())]);
+        assert_eq!(
+            auditable_crates(&bin).unwrap(),
+            [
+                ("myapp".to_owned(), "0.3.0".to_owned()),
+                ("serde".to_owned(), "1.0.200".to_owned())
+            ]
+        );
+        assert!(auditable_crates(&elf(&[(".text", vec![1, 2, 3])])).is_none());
+        // Garbage offsets are refused, not followed.
+        let mut broken = bin.clone();
+        broken[0x28..0x30].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(auditable_crates(&broken).is_none());
     }
 
     #[test]
