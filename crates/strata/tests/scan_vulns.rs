@@ -356,3 +356,119 @@ fn language_packages_match_pypi_and_npm_advisories_by_their_own_version_rules() 
     ids.sort();
     assert_eq!(ids, ["GHSA-1", "PYSEC-1"]);
 }
+
+#[test]
+fn alpine_and_distroless_debian_packages_are_catalogued_and_matched_per_release() {
+    let cli = Cli::new(BIN);
+    let apk_db = b"C:Q1abc=\nP:musl\nV:1.2.4-r2\nA:x86_64\nL:MIT\no:musl\n\nC:Q1def=\nP:libcrypto3\nV:3.1.4-r0\nA:x86_64\nL:Apache-2.0\no:openssl\n";
+    let alpine = ArchiveImage::new(
+        vec![
+            TarBuilder::new()
+                .dir("etc")
+                .file("etc/os-release", b"ID=alpine\nVERSION_ID=3.19.1\n")
+                .dir("lib/apk/db")
+                .file("lib/apk/db/installed", apk_db)
+                .dir("usr/lib/python3.11/site-packages")
+                .file(
+                    "usr/lib/python3.11/site-packages/six-1.16.0-py3.11.egg-info",
+                    b"Metadata-Version: 1.1\nName: six\nVersion: 1.16.0\n",
+                )
+                .finish(),
+        ],
+        &["alpine:1"],
+    );
+    let distroless = ArchiveImage::new(
+        vec![TarBuilder::new()
+            .dir("etc")
+            .file("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n")
+            .dir("var/lib/dpkg/status.d")
+            .file("var/lib/dpkg/status.d/libc6", b"Package: libc6\nVersion: 2.36-9+deb12u3\nArchitecture: amd64\nSource: glibc\n")
+            .file("var/lib/dpkg/status.d/libc6.md5sums", b"abc  lib/x\n")
+            .finish()],
+        &["distroless:1"],
+    );
+    let bytes = DockerArchive {
+        images: vec![alpine, distroless],
+        layout: Layout::Legacy,
+    }
+    .build();
+    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    let out = cli
+        .run(&["sbom", "--format", "json", "alpine:1"])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let purls: Vec<&str> = v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["purl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:apk/alpine/libcrypto3@3.1.4-r0?arch=x86_64&upstream=openssl&distro=alpine-3.19.1",
+            "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&upstream=musl&distro=alpine-3.19.1",
+            "pkg:pypi/six@1.16.0"
+        ]
+    );
+    let out = cli
+        .run(&["sbom", "--format", "json", "distroless:1"])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["packages"].as_array().unwrap().len(), 1);
+    assert_eq!(v["packages"][0]["name"], "libc6");
+
+    // Alpine advisories match the image's release only, by origin package.
+    let dir = cli.scratch().join("osv");
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = |id: &str, eco: &str, name: &str, fixed: &str| {
+        serde_json::json!({"id": id, "affected": [{"package": {"ecosystem": eco, "name": name},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}]})
+        .to_string()
+    };
+    std::fs::write(
+        dir.join("1.json"),
+        doc("ALPINE-1", "Alpine:v3.19", "openssl", "3.1.4-r5"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("2.json"),
+        doc("ALPINE-2", "Alpine:v3.18", "openssl", "3.9.9-r0"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("3.json"),
+        doc("ALPINE-3", "Alpine:v3.19", "musl", "1.2.4_git20230717-r0"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("4.json"),
+        doc("DEB-1", "Debian:12", "glibc", "2.36-9+deb12u4"),
+    )
+    .unwrap();
+    cli.run(&["db", "import", dir.to_str().unwrap()]).ok();
+    let json = cli
+        .run(&["scan", "--format", "json", "alpine:1"])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    // apk orders 1.2.4_git...-r0 after 1.2.4-r2 (a _git suffix is a
+    // post-release), so musl is affected; ALPINE-2 is another release's.
+    assert_eq!(ids, ["ALPINE-1", "ALPINE-3"]);
+    let json = cli
+        .run(&["scan", "--format", "json", "distroless:1"])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["id"], "DEB-1");
+    assert_eq!(v[0]["fixed"], "2.36-9+deb12u4");
+}
