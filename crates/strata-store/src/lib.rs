@@ -14,7 +14,8 @@
 //! ├── cache-mounts-v1/<id>/    contents of RUN --mount=type=cache
 //! ├── runtime-v1/              OCI bundles and runc state (strata-runtime)
 //! ├── containers-v1/<id>/      a container's log and files
-//! └── volumes-v1/<name>/_data  volume contents
+//! ├── volumes-v1/<name>/_data  volume contents
+//! └── vulndb-v1.db             OSV advisories for `strata scan` (owned by strata-scan)
 //! ```
 //!
 //! - [`Store`]: open a root; look images up ([`Store::resolve`]) the way
