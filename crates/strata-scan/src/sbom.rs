@@ -808,19 +808,12 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
                 source: None,
             });
         } else if name == "Cargo.lock" {
-            for (n, v) in cargo_lock(&String::from_utf8_lossy(&f.data)) {
-                packages.push(Package {
-                    purl: format!("pkg:cargo/{}@{}", pct(&n), pct(&v)),
-                    name: n,
-                    version: v,
-                    ecosystem: Ecosystem::Cargo,
-                    licenses: Vec::new(),
-                    layer: f.layer,
-                    layer_digest: digests[f.layer].clone(),
-                    path: f.path.clone(),
-                    source: None,
-                });
-            }
+            let crates = cargo_lock(&String::from_utf8_lossy(&f.data));
+            packages.extend(
+                crates
+                    .into_iter()
+                    .map(|(n, v)| crate_package(n, v, f, &digests)),
+            );
         } else if [".jar", ".war", ".ear"].iter().any(|e| name.ends_with(e)) {
             for (group, artifact, v) in jar_packages(&f.data) {
                 let purl = match &group {
@@ -843,19 +836,11 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
                 });
             }
         } else if let Some(crates) = auditable_crates(&f.data) {
-            for (n, v) in crates {
-                packages.push(Package {
-                    purl: format!("pkg:cargo/{}@{}", pct(&n), pct(&v)),
-                    name: n,
-                    version: v,
-                    ecosystem: Ecosystem::Cargo,
-                    licenses: Vec::new(),
-                    layer: f.layer,
-                    layer_digest: digests[f.layer].clone(),
-                    path: f.path.clone(),
-                    source: None,
-                });
-            }
+            packages.extend(
+                crates
+                    .into_iter()
+                    .map(|(n, v)| crate_package(n, v, f, &digests)),
+            );
         } else if let Some(mods) = go_modules(&f.data) {
             for (path, v) in mods {
                 let purl_path = path.split('/').map(pct).collect::<Vec<_>>().join("/");
@@ -915,6 +900,21 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
     });
     report.packages = packages;
     Ok(report)
+}
+
+/// A Rust crate found in `f` (a Cargo.lock or a cargo-auditable binary).
+fn crate_package(name: String, version: String, f: &Found, digests: &[Digest]) -> Package {
+    Package {
+        purl: format!("pkg:cargo/{}@{}", pct(&name), pct(&version)),
+        name,
+        version,
+        ecosystem: Ecosystem::Cargo,
+        licenses: Vec::new(),
+        layer: f.layer,
+        layer_digest: digests[f.layer].clone(),
+        path: f.path.clone(),
+        source: None,
+    }
 }
 
 /// SPDX 2.3 JSON. `created` is the document's creation time (RFC 3339).
