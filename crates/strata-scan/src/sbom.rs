@@ -516,9 +516,11 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
     let manifest = store.manifest(image)?;
     let digests: Vec<Digest> = manifest.layers.iter().map(|l| l.digest.clone()).collect();
     let mut report = Sbom::default();
-    let later = crate::secrets::later_paths(store, &digests, &mut report.warnings)?;
+    // What each layer puts or deletes, noted in the same pass.
+    let mut overlays = crate::secrets::Overlays::default();
     let mut found: Vec<Found> = Vec::new();
     for (index, d) in digests.iter().enumerate() {
+        overlays.start_layer();
         let mut archive = tar::Archive::new(store.open_layer(d)?);
         let Ok(entries) = archive.entries() else {
             report
@@ -534,11 +536,13 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
                     break;
                 }
             };
-            if !entry.header().entry_type().is_file() {
-                continue;
-            }
             let Ok(p) = entry.path() else { continue };
             let path = crate::analyze::normalize(&p.to_string_lossy());
+            let kind = entry.header().entry_type();
+            overlays.note(&path, kind.is_dir());
+            if !kind.is_file() {
+                continue;
+            }
             let header = entry.header();
             let executable = header.mode().is_ok_and(|m| m & 0o111 != 0)
                 && header.size().is_ok_and(|s| s > 1024 && s <= MAX_BINARY);
@@ -559,7 +563,7 @@ pub fn sbom(store: &Store, image: &ImageRecord) -> Result<Sbom, crate::AnalyzeEr
             });
         }
     }
-    let visible = |f: &Found| !crate::secrets::hidden_by(&later[f.layer], &f.path);
+    let visible = |f: &Found| !overlays.hidden(f.layer, &f.path);
 
     // The distribution: the topmost visible os-release.
     if let Some(f) = found

@@ -220,18 +220,11 @@ pub fn scan_secrets(
     let manifest = store.manifest(image)?;
     let config = store.config(image)?;
     let mut report = SecretReport::default();
-    // Which (layer, path) copies a later layer hides, from the analysis
-    // replay's rules: a later entry at the path, or a whiteout over it.
-    let later = later_paths(
-        store,
-        &manifest
-            .layers
-            .iter()
-            .map(|l| l.digest.clone())
-            .collect::<Vec<_>>(),
-        &mut report.warnings,
-    )?;
+    // What each layer puts or deletes, noted as the layers are read, to
+    // mark afterwards the copies a later layer hides.
+    let mut overlays = Overlays::default();
     for (index, desc) in manifest.layers.iter().enumerate() {
+        overlays.start_layer();
         let mut archive = tar::Archive::new(store.open_layer(&desc.digest)?);
         let entries = match archive.entries() {
             Ok(e) => e,
@@ -252,13 +245,15 @@ pub fn scan_secrets(
                     break;
                 }
             };
-            if !entry.header().entry_type().is_file() {
-                continue;
-            }
             let path = match entry.path() {
                 Ok(p) => crate::analyze::normalize(&p.to_string_lossy()),
                 Err(_) => continue,
             };
+            let kind = entry.header().entry_type();
+            overlays.note(&path, kind.is_dir());
+            if !kind.is_file() {
+                continue;
+            }
             let size = entry.header().size().unwrap_or(0);
             if size > MAX_FILE {
                 report.warnings.push(format!(
@@ -278,9 +273,6 @@ pub fn scan_secrets(
                 continue;
             }
             let text = String::from_utf8_lossy(&data);
-            let hidden = later
-                .get(index)
-                .is_some_and(|hidden| hidden_by(hidden, &path));
             match_text(&text, |rule, line, m| {
                 report.findings.push(Finding {
                     rule: rule.id,
@@ -291,11 +283,23 @@ pub fn scan_secrets(
                         digest: desc.digest.clone(),
                         path: path.clone(),
                         line,
-                        hidden,
+                        // Set once every layer has been read.
+                        hidden: false,
                     },
                     redacted: redact(m),
                 });
             });
+        }
+    }
+    for f in &mut report.findings {
+        if let Location::File {
+            layer,
+            path,
+            hidden,
+            ..
+        } = &mut f.location
+        {
+            *hidden = overlays.hidden(*layer, path);
         }
     }
     for var in config
@@ -368,69 +372,62 @@ pub fn scan_secrets(
     Ok(report)
 }
 
-/// For each layer, the paths (and directories, as `dir/`) that later
-/// layers put or delete.
-pub(crate) fn later_paths(
-    store: &Store,
-    layers: &[Digest],
-    warnings: &mut Vec<String>,
-) -> Result<Vec<BTreeSet<String>>, crate::AnalyzeError> {
-    let mut per_layer: Vec<BTreeSet<String>> = Vec::new();
-    for d in layers {
-        let mut set = BTreeSet::new();
-        let mut archive = tar::Archive::new(store.open_layer(d)?);
-        if let Ok(entries) = archive.entries() {
-            for entry in entries {
-                let Ok(entry) = entry else {
-                    warnings.push(format!("layer {}: truncated", d.short()));
-                    break;
-                };
-                let Ok(p) = entry.path() else { continue };
-                let path = crate::analyze::normalize(&p.to_string_lossy());
-                let (dir, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-                let join = |n: &str| {
-                    if dir.is_empty() {
-                        n.to_owned()
-                    } else {
-                        format!("{dir}/{n}")
-                    }
-                };
-                if name == ".wh..wh..opq" {
-                    set.insert(format!("{dir}/"));
-                } else if let Some(h) = name.strip_prefix(".wh.") {
-                    set.insert(join(h));
-                    set.insert(format!("{}/", join(h)));
-                } else if !entry.header().entry_type().is_dir() {
-                    set.insert(path.clone());
-                    set.insert(format!("{path}/"));
-                }
-            }
-        }
-        per_layer.push(set);
-    }
-    // Layer i is hidden by the union of what layers after it touch.
-    let mut out = vec![BTreeSet::new(); per_layer.len()];
-    let mut acc = BTreeSet::new();
-    for i in (0..per_layer.len()).rev() {
-        out[i] = acc.clone();
-        acc.extend(per_layer[i].iter().cloned());
-    }
-    Ok(out)
+/// What each layer puts or deletes, by path (directories as `dir/`), to
+/// tell which copies of files later layers hide: a later entry at the
+/// path, a whiteout of it or of a parent, an opaque parent, or a file
+/// replacing a parent directory. Built while the layers are read.
+#[derive(Debug, Default)]
+pub(crate) struct Overlays {
+    per_layer: Vec<BTreeSet<String>>,
 }
 
-pub(crate) fn hidden_by(later: &BTreeSet<String>, path: &str) -> bool {
-    if later.contains(path) {
-        return true;
+impl Overlays {
+    /// The next layer begins.
+    pub(crate) fn start_layer(&mut self) {
+        self.per_layer.push(BTreeSet::new());
     }
-    // A deleted or replaced ancestor directory.
-    let mut p = path;
-    while let Some((parent, _)) = p.rsplit_once('/') {
-        if later.contains(&format!("{parent}/")) {
-            return true;
+
+    /// Notes an entry (a normalized path) of the current layer.
+    pub(crate) fn note(&mut self, path: &str, is_dir: bool) {
+        let Some(set) = self.per_layer.last_mut() else {
+            return;
+        };
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let join = |n: &str| {
+            if dir.is_empty() {
+                n.to_owned()
+            } else {
+                format!("{dir}/{n}")
+            }
+        };
+        if name == ".wh..wh..opq" {
+            set.insert(format!("{dir}/"));
+        } else if let Some(h) = name.strip_prefix(".wh.") {
+            set.insert(join(h));
+            set.insert(format!("{}/", join(h)));
+        } else if !is_dir {
+            set.insert(path.to_owned());
+            set.insert(format!("{path}/"));
         }
-        p = parent;
     }
-    false
+
+    /// Whether a layer after `layer` hides its copy of `path`.
+    pub(crate) fn hidden(&self, layer: usize, path: &str) -> bool {
+        self.per_layer.iter().skip(layer + 1).any(|later| {
+            if later.contains(path) {
+                return true;
+            }
+            // A deleted or replaced ancestor directory.
+            let mut p = path;
+            while let Some((parent, _)) = p.rsplit_once('/') {
+                if later.contains(&format!("{parent}/")) {
+                    return true;
+                }
+                p = parent;
+            }
+            false
+        })
+    }
 }
 
 #[cfg(test)]
