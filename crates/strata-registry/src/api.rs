@@ -447,7 +447,7 @@ fn find_manifest(reg: &Registry, repo: &str, reference: &str) -> ApiResult<Regis
         store.registry_manifest(repo, &parse_digest(reference)?)?
     } else if path::is_tag(reference) {
         let m = store.registry_tag(repo, reference)?;
-        if m.is_some() {
+        if m.is_some() && reg.inner.pulls.due(repo, reference) {
             store.registry_tag_pulled(repo, reference)?;
         }
         m

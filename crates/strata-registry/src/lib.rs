@@ -98,6 +98,31 @@ struct Inner {
     config: Config,
     uploads: upload::Sessions,
     metrics: metrics::Metrics,
+    pulls: PullTimes,
+}
+
+/// When this process last recorded a pull of each tag: the store keeps
+/// pull times to the minute for retention, so a tag pulled again within a
+/// minute needs no database write (a manifest GET stays read-only).
+#[derive(Default)]
+struct PullTimes {
+    last: std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
+}
+
+impl PullTimes {
+    /// Whether a pull of `repo:tag` should be written now.
+    fn due(&self, repo: &str, tag: &str) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (repo.to_owned(), tag.to_owned());
+        let now = std::time::Instant::now();
+        match last.get(&key) {
+            Some(t) if now.duration_since(*t) < std::time::Duration::from_secs(60) => false,
+            _ => {
+                last.insert(key, now);
+                true
+            }
+        }
+    }
 }
 
 impl Registry {
@@ -109,6 +134,7 @@ impl Registry {
                 config,
                 uploads: upload::Sessions::default(),
                 metrics: metrics::Metrics::default(),
+                pulls: PullTimes::default(),
             }),
         }
     }
