@@ -1019,13 +1019,16 @@ fn parse_content_range(v: &str) -> Option<(u64, u64)> {
     Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
 }
 
-async fn patch_upload(
+/// Appends a request body to session `id` of `repo`; returns the bytes
+/// it now holds. A chunk out of order leaves the session as it was (416);
+/// any other failure ends it.
+async fn append_to_session(
     reg: &Registry,
     repo: &str,
     id: &str,
     headers: &HeaderMap,
     body: Body,
-) -> ApiResult<Response> {
+) -> ApiResult<u64> {
     let session = reg
         .inner
         .uploads
@@ -1036,14 +1039,8 @@ async fn patch_upload(
         return Err(upload_unknown(id));
     }
     match append(&mut s, headers, body, true).await {
-        Ok(()) => Ok(progress_response(
-            StatusCode::ACCEPTED,
-            repo,
-            id,
-            s.offset(),
-        )),
+        Ok(()) => Ok(s.offset()),
         Err(e) if e.status == StatusCode::RANGE_NOT_SATISFIABLE => {
-            // Out of order: the session stays as it was.
             Err(e.header("location", upload_location(repo, id)))
         }
         Err(e) => {
@@ -1054,6 +1051,17 @@ async fn patch_upload(
     }
 }
 
+async fn patch_upload(
+    reg: &Registry,
+    repo: &str,
+    id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let offset = append_to_session(reg, repo, id, headers, body).await?;
+    Ok(progress_response(StatusCode::ACCEPTED, repo, id, offset))
+}
+
 async fn finish_upload(
     reg: &Registry,
     repo: &str,
@@ -1062,32 +1070,16 @@ async fn finish_upload(
     headers: &HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let session = reg
-        .inner
-        .uploads
-        .get(repo, id)
-        .ok_or_else(|| upload_unknown(id))?;
+    if reg.inner.uploads.get(repo, id).is_none() {
+        return Err(upload_unknown(id));
+    }
     let Some(digest) = q.digest.clone() else {
         return Err(ApiError::new(
             Code::DigestInvalid,
             "the final PUT of an upload needs ?digest=",
         ));
     };
-    {
-        let mut s = session.lock().await;
-        if s.repo != repo {
-            return Err(upload_unknown(id));
-        }
-        if let Err(e) = append(&mut s, headers, body, true).await {
-            if e.status == StatusCode::RANGE_NOT_SATISFIABLE {
-                return Err(e);
-            }
-            drop(s);
-            reg.inner.uploads.remove(id);
-            return Err(e);
-        }
-    }
-    drop(session);
+    append_to_session(reg, repo, id, headers, body).await?;
     complete(reg, repo, id, &digest).await
 }
 
