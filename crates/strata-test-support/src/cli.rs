@@ -57,6 +57,18 @@ impl Cli {
         }
     }
 
+    /// Loads `images` (a docker-archive in the pre-25 layout) into the
+    /// store; panics if `load` fails.
+    pub fn load_images(&self, images: Vec<crate::ArchiveImage>) -> &Cli {
+        let bytes = crate::DockerArchive {
+            images,
+            layout: crate::Layout::Legacy,
+        }
+        .build();
+        self.run_stdin(&["load"], Some(&bytes)).ok();
+        self
+    }
+
     /// The store root.
     pub fn root(&self) -> PathBuf {
         self.dir.path().join("root")

@@ -74,6 +74,28 @@ impl DockerDaemon {
         c
     }
 
+    /// Runs the docker client with `input` on its standard input.
+    pub fn docker_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running docker");
+        if let Some(mut stdin) = child.stdin.take() {
+            // A client that exits early closes its end: its exit code says why.
+            let _ = stdin.write_all(input);
+        }
+        let out = child.wait_with_output().expect("waiting for docker");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Runs the docker client.
     pub fn docker(&self, args: &[&str]) -> Output {
         let out = self

@@ -1,7 +1,7 @@
 //! `strata analyze`: wasted bytes from files a later layer overwrites or
 //! deletes, efficiency, and dive's CI rules deciding the exit code.
 
-use strata_test_support::{ArchiveImage, Cli, DockerArchive, Layout, TarBuilder};
+use strata_test_support::{ArchiveImage, Cli, TarBuilder};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
 
@@ -29,12 +29,7 @@ fn loaded() -> Cli {
         ],
         &["wasteful:1"],
     );
-    let bytes = DockerArchive {
-        images: vec![img],
-        layout: Layout::Legacy,
-    }
-    .build();
-    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    cli.load_images(vec![img]);
     cli
 }
 

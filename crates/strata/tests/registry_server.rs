@@ -2,8 +2,7 @@
 //! client, Docker (needs root and dockerd), skopeo and podman (Debian's
 //! packages). Digests must survive every round trip.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use strata_test_support::{Cli, DockerDaemon, StrataRegistry, busybox_full_rootfs};
 
@@ -253,19 +252,8 @@ fn docker_pushes_to_and_pulls_from_the_strata_registry_needs_root_and_dockerd() 
     let reg = StrataRegistry::start(BIN, None);
     let docker = DockerDaemon::start();
     let name = format!("{}/dk/app:1", reg.host);
-    let mut import = docker
-        .command(&["import", "-", &name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    import
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&busybox_full_rootfs())
-        .unwrap();
-    assert!(import.wait_with_output().unwrap().status.success());
+    let out = docker.docker_stdin(&["import", "-", &name], &busybox_full_rootfs());
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let id = docker
         .docker(&["image", "inspect", "-f", "{{.Id}}", &name])
         .stdout
@@ -434,35 +422,15 @@ fn docker_logs_in_pushes_and_pulls_with_token_auth_needs_root_and_dockerd() {
     let (reg, _dir) = auth_registry(true);
     let docker = DockerDaemon::start();
     let name = format!("{}/team/dk:1", reg.host);
-    let mut import = docker
-        .command(&["import", "-", &name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    import
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&busybox_full_rootfs())
-        .unwrap();
-    assert!(import.wait_with_output().unwrap().status.success());
+    let out = docker.docker_stdin(&["import", "-", &name], &busybox_full_rootfs());
+    assert_eq!(out.code, 0, "{}", out.stderr);
     // (Refusals without a login are tested with strata's client: Docker
     // retries a refused push for a minute.)
-    let mut login = docker
-        .command(&["login", "-u", "alice", "--password-stdin", &reg.host])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    login.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
-    let out = login.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = docker.docker_stdin(
+        &["login", "-u", "alice", "--password-stdin", &reg.host],
+        b"s3cret\n",
     );
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let out = docker.docker(&["push", &name]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(docker.docker(&["rmi", &name]).code, 0);

@@ -2,18 +2,13 @@
 //! Python and Node metadata, the layer that added each, deleted packages
 //! left out, SPDX and CycloneDX documents, corrupt databases as warnings.
 
-use strata_test_support::{ArchiveImage, Cli, DockerArchive, Layout, TarBuilder};
+use strata_test_support::{ArchiveImage, Cli, TarBuilder};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
 
 fn load(layers: Vec<Vec<u8>>, tag: &str) -> Cli {
     let cli = Cli::new(BIN);
-    let bytes = DockerArchive {
-        images: vec![ArchiveImage::new(layers, &[tag])],
-        layout: Layout::Legacy,
-    }
-    .build();
-    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    cli.load_images(vec![ArchiveImage::new(layers, &[tag])]);
     cli
 }
 

@@ -3,7 +3,7 @@
 //! from outside the image. (Entries that escape the layer root, `../`
 //! names or links, never reach the store: `load` and `pull` refuse them.)
 
-use strata_test_support::{ArchiveImage, Cli, DockerArchive, Layout, TarBuilder};
+use strata_test_support::{ArchiveImage, Cli, TarBuilder};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
 
@@ -41,12 +41,7 @@ fn analysers_warn_on_bad_input_and_never_follow_links_out_of_the_image() {
         ],
         &["bad:1"],
     );
-    let bytes = DockerArchive {
-        images: vec![img],
-        layout: Layout::Legacy,
-    }
-    .build();
-    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    cli.load_images(vec![img]);
 
     let out = cli.run(&["scan", "--secrets", "bad:1"]).ok();
     assert_eq!(

@@ -1,18 +1,13 @@
 //! `strata scan --secrets`: keys and tokens in files, including a file a
 //! later layer deletes, in `Env` and in the history; exit 1 when found.
 
-use strata_test_support::{ArchiveImage, Cli, DockerArchive, Layout, TarBuilder};
+use strata_test_support::{ArchiveImage, Cli, TarBuilder};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
 
 fn load(img: ArchiveImage) -> Cli {
     let cli = Cli::new(BIN);
-    let bytes = DockerArchive {
-        images: vec![img],
-        layout: Layout::Legacy,
-    }
-    .build();
-    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    cli.load_images(vec![img]);
     cli
 }
 

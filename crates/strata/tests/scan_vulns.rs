@@ -2,7 +2,7 @@
 //! advisories of their release, by source package and dpkg ordering;
 //! severity filters, --ignore-unfixed and --fail-on deciding the exit.
 
-use strata_test_support::{ArchiveImage, Cli, DockerArchive, Layout, TarBuilder};
+use strata_test_support::{ArchiveImage, Cli, TarBuilder};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
 
@@ -42,12 +42,7 @@ fn setup() -> Cli {
         ],
         &["vuln:1"],
     );
-    let bytes = DockerArchive {
-        images: vec![img],
-        layout: Layout::Legacy,
-    }
-    .build();
-    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    cli.load_images(vec![img]);
     let db = cli.scratch().join("osv/Debian");
     std::fs::create_dir_all(&db).unwrap();
     let w = |name: &str, text: String| std::fs::write(db.join(name), text).unwrap();
@@ -314,12 +309,7 @@ fn language_packages_match_pypi_and_npm_advisories_by_their_own_version_rules() 
         ],
         &["lang:1"],
     );
-    let bytes = DockerArchive {
-        images: vec![img],
-        layout: Layout::Legacy,
-    }
-    .build();
-    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    cli.load_images(vec![img]);
     let dir = cli.scratch().join("osv");
     std::fs::create_dir_all(&dir).unwrap();
     let doc = |id: &str, eco: &str, name: &str, kind: &str, fixed: &str| {
@@ -387,12 +377,7 @@ fn alpine_and_distroless_debian_packages_are_catalogued_and_matched_per_release(
             .finish()],
         &["distroless:1"],
     );
-    let bytes = DockerArchive {
-        images: vec![alpine, distroless],
-        layout: Layout::Legacy,
-    }
-    .build();
-    cli.run_stdin(&["load"], Some(&bytes)).ok();
+    cli.load_images(vec![alpine, distroless]);
     let out = cli
         .run(&["sbom", "--format", "json", "alpine:1"])
         .ok()
