@@ -57,6 +57,20 @@ impl Cli {
         }
     }
 
+    /// A fresh store holding busybox-static's full root filesystem imported
+    /// as `name`, with `SOURCE_DATE_EPOCH=0` so its ID is the same on
+    /// every run.
+    pub fn with_busybox(bin: &str, name: &str) -> Cli {
+        let cli = Cli::new(bin);
+        cli.run_env(
+            &["import", "-", name],
+            &[("SOURCE_DATE_EPOCH", "0")],
+            Some(&crate::busybox_full_rootfs()),
+        )
+        .ok();
+        cli
+    }
+
     /// Loads `images` (a docker-archive in the pre-25 layout) into the
     /// store; panics if `load` fails.
     pub fn load_images(&self, images: Vec<crate::ArchiveImage>) -> &Cli {

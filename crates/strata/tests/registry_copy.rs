@@ -5,22 +5,14 @@
 use std::process::Command;
 
 use strata_test_support::{
-    ArchiveImage, Cli, Distribution, DockerArchive, Layout, TarBuilder, busybox_full_rootfs, redact,
+    ArchiveImage, Cli, Distribution, DockerArchive, Layout, TarBuilder, redact,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
 
-fn cli_with(image: &str) -> Cli {
-    let cli = Cli::new(BIN);
-    let env = [("SOURCE_DATE_EPOCH", "0")];
-    cli.run_env(&["import", "-", image], &env, Some(&busybox_full_rootfs()))
-        .ok();
-    cli
-}
-
 /// Pushes a busybox image as `name`; returns the manifest digest.
 fn pushed(name: &str) -> String {
-    let cli = cli_with(name);
+    let cli = Cli::with_busybox(BIN, name);
     let out = cli.run(&["push", name]).ok().stdout;
     out.lines()
         .last()
@@ -258,7 +250,7 @@ fn registry_to_oci_layout_and_back_keeps_the_digest() {
 #[test]
 fn docker_archives_and_the_store_copy_to_registries_and_back() {
     let reg = Distribution::start();
-    let cli = cli_with("local/bb:1");
+    let cli = Cli::with_busybox(BIN, "local/bb:1");
     let id = cli
         .run(&["images", "-q", "--no-trunc", "local/bb:1"])
         .ok()

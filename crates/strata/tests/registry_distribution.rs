@@ -5,25 +5,15 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use strata_test_support::{
-    Cli, Distribution, HttpStub, Pty, StubReply, StubRequest, busybox_full_rootfs,
-};
+use strata_test_support::{Cli, Distribution, HttpStub, Pty, StubReply, StubRequest};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
-
-fn cli_with(image: &str) -> Cli {
-    let cli = Cli::new(BIN);
-    let env = [("SOURCE_DATE_EPOCH", "0")];
-    cli.run_env(&["import", "-", image], &env, Some(&busybox_full_rootfs()))
-        .ok();
-    cli
-}
 
 #[test]
 fn push_then_pull_keeps_digests_and_moves_only_missing_blobs() {
     let reg = Distribution::start();
     let name = format!("{}/team/bb:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     let id = a.run(&["images", "-q", "--no-trunc", &name]).ok().stdout;
 
     let out = a.run(&["push", &name]).ok().stdout;
@@ -84,7 +74,7 @@ fn push_then_pull_keeps_digests_and_moves_only_missing_blobs() {
 fn pull_refuses_unknown_names_and_corrupt_blobs_and_records_nothing() {
     let reg = Distribution::start();
     let name = format!("{}/bb:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     a.run(&["push", &name]).ok();
     let b = Cli::new(BIN);
     let out = b.run(&["pull", &format!("{}/nope", reg.host)]).fails(1);
@@ -111,7 +101,7 @@ fn pull_refuses_unknown_names_and_corrupt_blobs_and_records_nothing() {
 fn pulled_image_runs_needs_root() {
     let reg = Distribution::start();
     let name = format!("{}/runme:latest", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     a.run(&["push", &name]).ok();
     let b = Cli::new(BIN);
     b.run(&["pull", "-q", &name]).ok();
@@ -125,7 +115,7 @@ fn pulled_image_runs_needs_root() {
 fn login_stores_credentials_that_push_and_pull_then_use() {
     let reg = Distribution::start_with_htpasswd("alice", "s3cret");
     let name = format!("{}/private/bb:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     let docker_config = a.scratch().join("docker-config");
     let dc = docker_config.to_str().unwrap();
     let env = [("DOCKER_CONFIG", dc)];
@@ -192,7 +182,7 @@ fn push_mounts_blobs_from_another_repository_of_the_same_registry() {
     let reg = Distribution::start();
     let a = format!("{}/team/a:1", reg.host);
     let b = format!("{}/team/b:1", reg.host);
-    let cli = cli_with(&a);
+    let cli = Cli::with_busybox(BIN, &a);
     let first = cli.run(&["push", &a]).ok().stdout;
     let digest_line = first.lines().last().unwrap().to_owned();
     let blobs = stored_blobs(&reg);
@@ -244,7 +234,7 @@ fn push_mounts_blobs_from_another_repository_of_the_same_registry() {
     // refused (202), the upload goes on in the session it opened.
     let ghost = format!("{}/ghost/x:1", reg.host);
     let c = format!("{}/team/c:1", reg.host);
-    let cli2 = cli_with(&ghost);
+    let cli2 = Cli::with_busybox(BIN, &ghost);
     cli2.run(&["tag", &ghost, &c]).ok();
     let out = cli2.run(&["push", &c]).ok().stdout;
     assert!(
@@ -262,7 +252,7 @@ fn push_mounts_blobs_from_another_repository_of_the_same_registry() {
 fn push_in_chunks_keeps_digests() {
     let reg = Distribution::start();
     let name = format!("{}/chunked/bb:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     let id = a.run(&["images", "-q", "--no-trunc", &name]).ok().stdout;
     let env = [("STRATA_LOG", "strata_registry_client=debug")];
     let out = a
@@ -404,7 +394,7 @@ fn flaky_mirror(reg: &Distribution, cut: Cut) -> HttpStub {
 fn pull_resumes_a_cut_download_with_a_range_request() {
     let reg = Distribution::start();
     let name = format!("{}/team/bb:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     let id = a.run(&["images", "-q", "--no-trunc", &name]).ok().stdout;
     let pushed = a.run(&["push", &name]).ok().stdout;
     let digest = pushed
@@ -485,7 +475,7 @@ fn registry_tags(reg: &Distribution, repo: &str) -> Vec<String> {
 fn all_tags_push_and_pull_every_tag_of_the_repository() {
     let reg = Distribution::start();
     let repo = format!("{}/multi/bb", reg.host);
-    let a = cli_with(&format!("{repo}:1"));
+    let a = Cli::with_busybox(BIN, &format!("{repo}:1"));
     a.run(&["tag", &format!("{repo}:1"), &format!("{repo}:2")])
         .ok();
     a.run(&["tag", &format!("{repo}:1"), &repo]).ok();
@@ -590,7 +580,7 @@ fn pull_and_push_draw_progress_bars_on_a_terminal() {
     use std::time::Duration;
     let reg = Distribution::start();
     let name = format!("{}/tty/bb:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     let pty = Pty::open(40, 150);
     let mut child = pty.spawn(&mut a.command(&["push", &name]));
     let shown = pty.read_until(Duration::from_secs(30), |s| s.contains(" size: "));

@@ -8,14 +8,6 @@ use strata_test_support::{Cli, DockerDaemon, StrataRegistry, busybox_full_rootfs
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
 
-fn cli_with(image: &str) -> Cli {
-    let cli = Cli::new(BIN);
-    let env = [("SOURCE_DATE_EPOCH", "0")];
-    cli.run_env(&["import", "-", image], &env, Some(&busybox_full_rootfs()))
-        .ok();
-    cli
-}
-
 fn image_id(cli: &Cli, name: &str) -> String {
     cli.run(&["images", "-q", "--no-trunc", name])
         .ok()
@@ -42,7 +34,7 @@ fn run(cmd: &mut Command) -> String {
 fn strata_client_and_server_round_trip_keeps_digests_and_stores_blobs_once() {
     let reg = StrataRegistry::start(BIN, None);
     let name = format!("{}/team/bb:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     let out = a.run(&["push", &name]).ok().stdout;
     assert!(out.contains(": Pushed\n"), "{out}");
     let digest = out
@@ -83,7 +75,7 @@ fn strata_client_and_server_round_trip_keeps_digests_and_stores_blobs_once() {
 fn registry_gc_command_reports_and_frees_only_unreferenced_blobs() {
     let reg = StrataRegistry::start(BIN, Some("[gc]\ngrace = \"0s\"\n"));
     let name = format!("{}/gc/app:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     a.run(&["push", &name]).ok();
     // An orphan: a blob uploaded in one POST and named by no manifest.
     let data = b"orphan bytes";
@@ -159,7 +151,7 @@ fn sha256_hex(data: &[u8]) -> String {
 #[test]
 fn skopeo_copies_to_and_from_the_strata_registry_with_digests_kept() {
     let reg = StrataRegistry::start(BIN, None);
-    let a = cli_with("example/app:1");
+    let a = Cli::with_busybox(BIN, "example/app:1");
     let tar = a.scratch().join("app.oci.tar");
     a.run(&[
         "save",
@@ -225,7 +217,7 @@ fn skopeo_copies_to_and_from_the_strata_registry_with_digests_kept() {
 fn podman_pulls_from_the_strata_registry() {
     let reg = StrataRegistry::start(BIN, None);
     let name = format!("{}/pm/app:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     a.run(&["push", &name]).ok();
     let dir = tempfile::tempdir().unwrap();
     let podman = |args: &[&str]| {
@@ -303,7 +295,7 @@ fn docker_pushes_to_and_pulls_from_the_strata_registry_needs_root_and_dockerd() 
     assert!(out.contains(&format!("Digest: {digest}\n")), "{out}");
     assert_eq!(image_id(&b, &name), id);
     let mine = format!("{}/dk/strata:1", reg.host);
-    let c = cli_with(&mine);
+    let c = Cli::with_busybox(BIN, &mine);
     c.run(&["push", &mine]).ok();
     let out = docker.docker(&["pull", &mine]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -362,7 +354,7 @@ fn auth_rules_hold_for(token: bool) {
     let (reg, _dir) = auth_registry(token);
     let team = format!("{}/team/app:1", reg.host);
     let public = format!("{}/public/app:1", reg.host);
-    let a = cli_with(&team);
+    let a = Cli::with_busybox(BIN, &team);
     a.run(&["tag", &team, &public]).ok();
     let cfg = a.scratch().join("alice-config");
     let alice = [("DOCKER_CONFIG", cfg.to_str().unwrap())];
@@ -447,7 +439,7 @@ fn docker_logs_in_pushes_and_pulls_with_token_auth_needs_root_and_dockerd() {
 fn metrics_count_requests_and_the_access_log_can_be_json() {
     let reg = StrataRegistry::start_with_args(BIN, None, &["--log-format", "json"]);
     let name = format!("{}/m/app:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     a.run(&["push", &name]).ok();
     let text = reqwest::blocking::get(format!("http://{}/metrics", reg.host))
         .unwrap()
@@ -517,7 +509,7 @@ fn tls_serves_https_that_skopeo_trusts_with_the_ca_and_refuses_without() {
     );
     let reg = StrataRegistry::start(BIN, Some(&config));
 
-    let a = cli_with("example/app:1");
+    let a = Cli::with_busybox(BIN, "example/app:1");
     let tar = a.scratch().join("app.oci.tar");
     a.run(&[
         "save",
@@ -573,7 +565,7 @@ fn s3_storage_keeps_layers_in_the_bucket_once_and_gc_sweeps_it_needs_moto() {
     );
     let reg = StrataRegistry::start(BIN, Some(&config));
     let name = format!("{}/s3/app:1", reg.host);
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     a.run(&["push", &name]).ok();
     let other = format!("{}/s3/copy:1", reg.host);
     a.run(&["tag", &name, &other]).ok();

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use strata_test_support::{Cli, Distribution, Output, busybox_full_rootfs};
+use strata_test_support::{Cli, Distribution, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_strata");
 const NAME: &str = "registry.strata.test";
@@ -145,14 +145,6 @@ fn run(cli: &Cli, args: &[&str], env: &[(&str, &str)]) -> Output {
     }
 }
 
-fn cli_with(image: &str) -> Cli {
-    let cli = Cli::new(BIN);
-    let env = [("SOURCE_DATE_EPOCH", "0")];
-    cli.run_env(&["import", "-", image], &env, Some(&busybox_full_rootfs()))
-        .ok();
-    cli
-}
-
 fn port(reg: &Distribution) -> &str {
     reg.host.rsplit_once(':').unwrap().1
 }
@@ -163,7 +155,7 @@ fn https_registry_is_trusted_through_its_ca_in_certs_d_needs_root() {
     let reg = Distribution::start_with_tls(&pki.path("server.crt"), &pki.path("server.key"));
     let domain = format!("{NAME}:{}", port(&reg));
     let name = format!("{domain}/secure/bb:1");
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
     let id = a.run(&["images", "-q", "--no-trunc", &name]).ok().stdout;
     let certs_d = a.scratch().join("certs.d");
     std::fs::create_dir_all(&certs_d).unwrap();
@@ -208,7 +200,7 @@ fn insecure_registries_are_reached_over_plain_http_needs_root() {
     let reg = Distribution::start();
     let domain = format!("{NAME}:{}", port(&reg));
     let name = format!("{domain}/plain/bb:1");
-    let a = cli_with(&name);
+    let a = Cli::with_busybox(BIN, &name);
 
     // Not a loopback name and not listed: HTTPS, which a plain HTTP
     // registry cannot answer.
