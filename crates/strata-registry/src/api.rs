@@ -1035,9 +1035,6 @@ async fn append_to_session(
         .get(repo, id)
         .ok_or_else(|| upload_unknown(id))?;
     let mut s = session.lock().await;
-    if s.repo != repo {
-        return Err(upload_unknown(id));
-    }
     match append(&mut s, headers, body, true).await {
         Ok(()) => Ok(s.offset()),
         Err(e) if e.status == StatusCode::RANGE_NOT_SATISFIABLE => {
@@ -1154,9 +1151,6 @@ async fn upload_status(reg: &Registry, repo: &str, id: &str) -> ApiResult<Respon
         .get(repo, id)
         .ok_or_else(|| upload_unknown(id))?;
     let s = session.lock().await;
-    if s.repo != repo {
-        return Err(upload_unknown(id));
-    }
     Ok(progress_response(
         StatusCode::NO_CONTENT,
         repo,

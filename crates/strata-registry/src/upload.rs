@@ -22,14 +22,18 @@ impl Session {
     }
 }
 
+/// A session shared between the requests that use it.
+pub(crate) type Shared = Arc<tokio::sync::Mutex<Session>>;
+
 /// The sessions of one server, by ID.
 #[derive(Default)]
 pub(crate) struct Sessions {
-    map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Session>>>>,
+    /// Session ID to its repository (fixed at creation) and state.
+    map: Mutex<HashMap<String, (String, Shared)>>,
 }
 
 impl Sessions {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<tokio::sync::Mutex<Session>>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Shared)>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -49,29 +53,29 @@ impl Sessions {
             writer,
             touched: Instant::now(),
         };
-        self.map()
-            .insert(id.clone(), Arc::new(tokio::sync::Mutex::new(session)));
+        self.map().insert(
+            id.clone(),
+            (repo.to_owned(), Arc::new(tokio::sync::Mutex::new(session))),
+        );
         Ok(id)
     }
 
     /// The session `id` if it belongs to `repo`.
-    pub(crate) fn get(&self, repo: &str, id: &str) -> Option<Arc<tokio::sync::Mutex<Session>>> {
-        let s = self.map().get(id).cloned()?;
-        // The repository is fixed at creation; checking it under the
-        // session lock would need an await here, so compare on use.
-        let ok = s.try_lock().map(|g| g.repo == repo).unwrap_or(true);
-        ok.then_some(s)
+    pub(crate) fn get(&self, repo: &str, id: &str) -> Option<Shared> {
+        let map = self.map();
+        let (owner, s) = map.get(id)?;
+        (owner == repo).then(|| s.clone())
     }
 
     /// Ends a session (finished, cancelled or failed). Dropping the last
     /// reference removes its partial file and releases its lease.
-    pub(crate) fn remove(&self, id: &str) -> Option<Arc<tokio::sync::Mutex<Session>>> {
-        self.map().remove(id)
+    pub(crate) fn remove(&self, id: &str) -> Option<Shared> {
+        self.map().remove(id).map(|(_, s)| s)
     }
 
     /// Drops sessions idle longer than `timeout`.
     pub(crate) fn expire(&self, timeout: Duration) {
-        self.map().retain(|_, s| match s.try_lock() {
+        self.map().retain(|_, (_, s)| match s.try_lock() {
             Ok(g) => g.touched.elapsed() < timeout,
             Err(_) => true,
         });
